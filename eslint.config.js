@@ -1,0 +1,43 @@
+// Lint: TypeScript rules everywhere, plus the determinism guard for workflow code.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'timers', 'process', 'dns', 'stream', 'url', 'util', 'events', 'zlib', 'cluster', 'readline', 'perf_hooks', 'async_hooks', 'v8', 'vm'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'bench/reports/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through src/infra/config.ts (loadConfig) only.' }],
+    },
+  },
+  {
+    files: ['src/infra/config.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Workflow code is replayed: it must be deterministic and must not touch I/O.
+    files: ['workflows/**/*.ts'],
+    languageOptions: { globals: {} },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          ...nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'Workflows are deterministic: no Node I/O modules.' })),
+          ...['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'].map((name) => ({ name, message: 'Workflows may import only @temporalio/workflow (and @temporalio/common).' })),
+        ],
+        patterns: [
+          { group: ['@mikro-orm/*', 'ioredis', 'stripe', 'express', 'pg', 'pino*', 'prom-client', 'zod'], message: 'Infrastructure belongs in activities, not workflows.' },
+          { group: ['**/src/infra/**', '**/src/api/**', '**/src/sandbox/**', '**/activities/**', '!**/activities/**/*.types.ts'], allowTypeImports: true, message: 'Workflows import only types from activities and pure modules.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'require', 'fetch'],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use workflow-safe randomness (uuid4() from @temporalio/workflow).' }],
+    },
+  },
+);

@@ -1,0 +1,23 @@
+// Jest runs the TypeScript sources directly as ES modules through @swc/jest.
+// NODE_OPTIONS=--experimental-vm-modules is set by scripts/test.ts (MikroORM 7 is ESM-only).
+const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }];
+
+const project = (displayName, testMatch, extra = {}) => ({
+  displayName,
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  testMatch,
+  ...extra,
+});
+
+export default {
+  projects: [
+    project('unit', ['<rootDir>/test/unit/**/*.test.ts']),
+    project('workflow', ['<rootDir>/test/workflow/**/*.test.ts']),
+    project('integration', ['<rootDir>/test/integration/**/*.test.ts']),
+    project('e2e', ['<rootDir>/test/e2e/**/*.test.ts']),
+  ],
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  testTimeout: 60_000,
+};

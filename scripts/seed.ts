@@ -1,0 +1,13 @@
+// npm run seed — loads the demo catalog (idempotent).
+import { loadConfig } from '../src/infra/config.ts';
+import { initOrm } from '../src/infra/orm.ts';
+import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
+
+const config = loadConfig();
+const orm = await initOrm(config.database);
+try {
+  const r = await seedDemoCatalog(orm.em.fork());
+  console.log(`demo catalog: ${r.products} products, ${r.levelsCreated} new stock rows`);
+} finally {
+  await orm.close();
+}

@@ -1,0 +1,12 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/** Minimal: identity comes from the JWT `sub`; the row exists so orders have an owner to join on. */
+export const Customer = defineEntity({
+  name: 'Customer',
+  tableName: 'customers',
+  properties: {
+    id: p.string().primary(),
+    email: p.string().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});

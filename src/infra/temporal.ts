@@ -1,0 +1,27 @@
+// Temporal connections (client side for the API, native side for workers), built from config.
+import { readFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from './config.ts';
+
+async function tlsOptions(t: Config['temporal']) {
+  if (!t.tls) return t.apiKey ? true : undefined;
+  return {
+    clientCertPair: { crt: await readFile(t.tls.certPath), key: await readFile(t.tls.keyPath!) },
+    serverRootCACertificate: t.tls.caPath ? await readFile(t.tls.caPath) : undefined,
+  };
+}
+
+export async function connectClient(t: Config['temporal']): Promise<Client> {
+  const connection = await Connection.connect({
+    address: t.address,
+    tls: await tlsOptions(t),
+    apiKey: t.apiKey,
+    connectTimeout: '5s',
+  });
+  return new Client({ connection, namespace: t.namespace });
+}
+
+export async function connectWorker(t: Config['temporal']): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: t.address, tls: await tlsOptions(t), apiKey: t.apiKey });
+}

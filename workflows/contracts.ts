@@ -1,0 +1,139 @@
+// The checkout domain's public contract: task queues, workflow inputs/outputs and
+// the plain data that crosses the Temporal boundary. Pure types and constants only.
+import type { FailureCode, OrderStatus, PaymentStatus } from '../src/orders/status.ts';
+
+/** One task queue per worker pool; the pool is chosen where activities are proxied. */
+export const TASK_QUEUES = {
+  checkout: 'checkout', // workflow code only
+  inventory: 'inventory', // stock reservation / commit / release
+  payments: 'payments', // provider calls, rate-limited
+  orders: 'orders', // order record / status / events / notifications
+} as const;
+export type PoolName = keyof typeof TASK_QUEUES;
+
+export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+export const reconciliationWorkflowId = (runId: string) => `reconciliation-${runId}`;
+export const RECONCILIATION_SCHEDULE_ID = 'payments-reconciliation';
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export interface OrderLineInput {
+  sku: string;
+  quantity: number;
+}
+
+export interface CheckoutInput {
+  orderId: string;
+  customerId: string;
+  lines: OrderLineInput[];
+  paymentMethod: string;
+  shippingAddress?: Record<string, unknown>;
+  idempotencyKey: string;
+  /** sha256 of the canonical request body; lets the API detect key reuse with another body. */
+  requestFingerprint: string;
+  requestId?: string;
+  /** How long to wait for 3-D Secure before voiding, e.g. '15m'. */
+  paymentActionTimeout: string;
+  /** How long capture keeps retrying before the order is flagged for finance, e.g. '24h'. */
+  captureRetryWindow: string;
+}
+
+/** Priced order line, as recorded. Prices come from the catalog only. */
+export interface PricedLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPrice: Money;
+}
+
+export interface RecordedOrder {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  currency: string;
+  totalAmount: number;
+  lines: PricedLine[];
+  requestFingerprint: string;
+  /** Lines whose sku is unknown or inactive (the order is then REJECTED). */
+  unknownSkus: string[];
+}
+
+export type CheckoutStep =
+  | 'recording'
+  | 'reserving'
+  | 'authorizing'
+  | 'awaiting_payment_action'
+  | 'confirming'
+  | 'capturing'
+  | 'compensating'
+  | 'refunding'
+  | 'done';
+
+export interface CompensationRecord {
+  kind: 'release_stock' | 'void_authorization' | 'refund_payment';
+  outcome: 'done' | 'failed' | 'pending';
+  attempts: number;
+  lastError?: string;
+}
+
+/** What the `getState` query returns: the live state of one checkout. */
+export interface CheckoutState {
+  orderId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  step: CheckoutStep;
+  paymentReference?: string;
+  failure?: { code: FailureCode | string; message: string };
+  compensations: CompensationRecord[];
+  /** Set when a human must act: 'capture_failed', 'compensation_failed', 'manual_review'. */
+  attention?: string;
+  paymentActionDeadline?: string;
+}
+
+export interface CancelRequest {
+  actor: string;
+  /** 'customer' may cancel until CONFIRMED; 'ops' at any time (refund once captured). */
+  role: 'customer' | 'ops';
+  reason?: string;
+}
+
+export interface CancelResult {
+  accepted: boolean;
+  status: OrderStatus;
+}
+
+/** Delivered by the webhook intake (and reconciliation) when the provider reports a change. */
+export interface PaymentUpdate {
+  providerEventId: string;
+  type: string; // e.g. payment_intent.amount_capturable_updated, payment_intent.payment_failed
+  paymentIntentId: string;
+  /** Provider status after the event: requires_capture, succeeded, canceled, requires_payment_method, … */
+  providerStatus: string;
+  failureCode?: string;
+}
+
+export interface OpsAction {
+  actor: string;
+  reason: string;
+}
+
+export interface ReconciliationInput {
+  runId: string;
+  trigger: 'schedule' | 'manual';
+  /** Window overlap with the previous run, ms. */
+  lookbackMs?: number;
+  capturedPolicy?: 'refund' | 'confirm';
+}
+
+export interface ReconciliationSummary {
+  runId: string;
+  status: 'COMPLETED' | 'FAILED';
+  checked: number;
+  matched: number;
+  findings: number;
+  needsHuman: number;
+}
