@@ -32,7 +32,7 @@ export class SearchAttributeTypeMismatch extends Error {
  * same type → left alone; with another type → SearchAttributeTypeMismatch (nothing is added).
  */
 export async function registerSearchAttributes(
-  connection: Connection,
+  connection: Pick<Connection, 'operatorService'>,
   namespace: string,
   definitions: Record<string, 'Keyword' | 'Int'> = SEARCH_ATTRIBUTE_DEFINITIONS,
 ): Promise<RegistrationResult> {
@@ -64,7 +64,7 @@ if (import.meta.main) {
   const config = loadConfig();
   const client = await connectClient(config.temporal);
   try {
-    const { added, existing } = await registerSearchAttributes(client.connection, config.temporal.namespace);
+    const { added, existing } = await registerSearchAttributes(client.connection as Connection, config.temporal.namespace);
     console.log(`[search-attributes] ${config.temporal.address} namespace=${config.temporal.namespace}: added ${added.join(', ') || 'none'}; already present ${existing.join(', ') || 'none'}`);
   } catch (err) {
     console.error(`\n✖ could not register search attributes on ${config.temporal.address} (namespace ${config.temporal.namespace}): ${(err as Error).message}`);
