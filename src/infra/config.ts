@@ -85,6 +85,12 @@ export const envSchema = z.object({
   RECONCILIATION_LOOKBACK: duration.default('2h'),
   RECONCILIATION_CAPTURED_POLICY: z.enum(['refund', 'confirm']).default('refund'),
   RECONCILIATION_SCHEDULE_ENABLED: bool.default(true),
+
+  // Local dev stack (scripts/dev.ts): the Temporal dev server listens on TEMPORAL_ADDRESS's port.
+  DEV_DATA_DIR: z.string().default('.data'),
+  DEV_METRICS_PORT_BASE: port.default(9100),
+  DEV_TEMPORAL_METRICS_PORT_BASE: port.default(9200),
+  DEV_STOP_GRACE: duration.default('10s'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -194,6 +200,14 @@ function toConfig(e: Env) {
       lookbackMs: parseDuration(e.RECONCILIATION_LOOKBACK),
       capturedPolicy: e.RECONCILIATION_CAPTURED_POLICY,
       scheduleEnabled: e.RECONCILIATION_SCHEDULE_ENABLED,
+    },
+    dev: {
+      /** Relative paths are resolved against the project root. */
+      dataDir: e.DEV_DATA_DIR,
+      /** Worker process i (1-based) serves prom-client on base+i and Temporal SDK metrics on temporalBase+i; the API uses base+0. */
+      metricsPortBase: e.DEV_METRICS_PORT_BASE,
+      temporalMetricsPortBase: e.DEV_TEMPORAL_METRICS_PORT_BASE,
+      stopGraceMs: parseDuration(e.DEV_STOP_GRACE),
     },
   };
 }
