@@ -35,11 +35,22 @@ export interface CheckoutInput {
   /** sha256 of the canonical request body; lets the API detect key reuse with another body. */
   requestFingerprint: string;
   requestId?: string;
-  /** How long to wait for 3-D Secure before voiding, e.g. '15m'. */
-  paymentActionTimeout: string;
-  /** How long capture keeps retrying before the order is flagged for finance, e.g. '24h'. */
-  captureRetryWindow: string;
+  /** How long to wait for 3-D Secure before voiding, e.g. '15m' (default '15m'). */
+  paymentActionTimeout?: string;
+  /** How long capture keeps retrying before the order is flagged for finance, e.g. '24h' (default '24h'). */
+  captureRetryWindow?: string;
+  /** How long a confirmed order's workflow stays open for ops cancel → refund (default '30d'). */
+  aftercareWindow?: string;
+  /** How long a stuck compensation waits before its next round (default '1h'; retryCompensationSignal retries at once). */
+  compensationRetryInterval?: string;
 }
+
+export const CHECKOUT_DEFAULTS = {
+  paymentActionTimeout: '15m',
+  captureRetryWindow: '24h',
+  aftercareWindow: '30d',
+  compensationRetryInterval: '1h',
+} as const;
 
 /** Priced order line, as recorded. Prices come from the catalog only. */
 export interface PricedLine {
@@ -92,6 +103,8 @@ export interface CheckoutState {
   /** Set when a human must act: 'capture_failed', 'compensation_failed', 'manual_review'. */
   attention?: string;
   paymentActionDeadline?: string;
+  /** Known once the order is recorded (priced from the catalog). */
+  total?: Money;
 }
 
 export interface CancelRequest {

@@ -21,6 +21,7 @@ export function createMetrics(component: string) {
     checkoutSettleSeconds: new Histogram({ name: 'checkout_accept_to_settled_seconds', help: 'Time from order accepted to settled', labelNames: ['status'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600], registers: r }),
     activityDuration: new Histogram({ name: 'checkout_activity_duration_seconds', help: 'Activity (step) duration', labelNames: ['activity', 'outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     compensations: new Counter({ name: 'checkout_compensations_total', help: 'Compensations by kind and outcome', labelNames: ['kind', 'outcome'], registers: r }),
+    ordersFlagged: new Counter({ name: 'checkout_orders_flagged_total', help: 'Orders flagged for a human (capture_failed, compensation_failed, manual_review)', labelNames: ['attention'], registers: r }),
     reservationConflicts: new Counter({ name: 'inventory_reservation_conflicts_total', help: 'Reservations refused for lack of stock', registers: r }),
     providerCalls: new Histogram({ name: 'payment_provider_call_duration_seconds', help: 'Payment provider calls by operation and outcome', labelNames: ['operation', 'outcome'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     // Reconciliation

@@ -1,0 +1,177 @@
+// Where stock is reserved, committed and released. Every function takes an EntityManager
+// so callers choose the transaction (confirmOrder commits the reservation inside the same
+// transaction that marks the order CONFIRMED).
+//
+// No oversell under any concurrency: every increment of `reserved` is a guarded update
+// (`... where on_hand - reserved >= qty`), which Postgres re-evaluates on the newest row
+// version after waiting for a concurrent writer; the check constraint backs it up.
+// Deadlock-free: rows are always touched in (sku, warehouse priority, code) order.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReservationState } from './entities.ts';
+
+export interface ReservationLineInput {
+  lineNo: number;
+  sku: string;
+  quantity: number;
+}
+
+export interface Allocation {
+  lineNo: number;
+  sku: string;
+  warehouse: string;
+  quantity: number;
+}
+
+export interface ReservationResult {
+  orderId: string;
+  /** HELD after a fresh reservation; an earlier outcome when called again (idempotent). */
+  state: ReservationState;
+  allocations: Allocation[];
+  /** false when this call found an existing reservation and changed nothing. */
+  created: boolean;
+}
+
+export interface Shortage {
+  sku: string;
+  requested: number;
+  available: number;
+}
+
+/** Not enough stock for at least one line; nothing was reserved. */
+export class OutOfStockError extends Error {
+  readonly shortages: Shortage[];
+  constructor(shortages: Shortage[]) {
+    super(`Out of stock: ${shortages.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`);
+    this.name = 'OutOfStockError';
+    this.shortages = shortages;
+  }
+}
+
+type ReservationRow = { id: number; line_no: number; sku: string; warehouse: string; quantity: number; state: ReservationState };
+
+/** Serializes reserve/commit/release of one order (two retries of the same activity racing). */
+async function lockOrder(em: EntityManager, orderId: string): Promise<void> {
+  await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`reservation:${orderId}`], 'all', em.getTransactionContext());
+}
+
+async function rowsOf(em: EntityManager, orderId: string): Promise<ReservationRow[]> {
+  return em.getConnection().execute<ReservationRow[]>(
+    'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse for update',
+    [orderId], 'all', em.getTransactionContext(),
+  );
+}
+
+const toAllocations = (rows: ReservationRow[]): Allocation[] =>
+  rows.map((r) => ({ lineNo: r.line_no, sku: r.sku, warehouse: r.warehouse, quantity: r.quantity }));
+
+/** The overall state of an order's reservation rows (they always move together). */
+function stateOf(rows: ReservationRow[]): ReservationState {
+  if (rows.some((r) => r.state === 'HELD')) return 'HELD';
+  if (rows.some((r) => r.state === 'COMMITTED')) return 'COMMITTED';
+  return 'RELEASED';
+}
+
+/**
+ * Reserves every line of an order, all-or-nothing, in ONE transaction, drawing from
+ * warehouses by priority and splitting a line across warehouses when needed.
+ * Idempotent by order id: if the order already has reservation rows (held, committed or
+ * released) they are returned unchanged — a released reservation is never re-reserved.
+ */
+export async function reserveStock(em: EntityManager, orderId: string, lines: ReservationLineInput[]): Promise<ReservationResult> {
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    await lockOrder(tx, orderId);
+    const existing = await rowsOf(tx, orderId);
+    if (existing.length > 0) return { orderId, state: stateOf(existing), allocations: toAllocations(existing), created: false };
+
+    const ordered = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineNo - b.lineNo));
+    const allocations: Allocation[] = [];
+    const shortages: Shortage[] = [];
+    for (const line of ordered) {
+      let remaining = line.quantity;
+      const levels = await conn.execute<{ id: number; warehouse: string }[]>(
+        `select l.id, l.warehouse from inventory_levels l join warehouses w on w.code = l.warehouse
+         where l.sku = ? order by w.priority, w.code`,
+        [line.sku], 'all', ctx,
+      );
+      for (const level of levels) {
+        // A bounded loop: each failed guarded update means a concurrent order took stock
+        // between our read and our write; re-read and take what is left.
+        for (let attempt = 0; remaining > 0 && attempt < 5; attempt++) {
+          const [row] = await conn.execute<{ available: number }[]>('select on_hand - reserved as available from inventory_levels where id = ?', [level.id], 'all', ctx);
+          const take = Math.min(remaining, Number(row?.available ?? 0));
+          if (take <= 0) break;
+          const updated = await conn.execute<{ id: number }[]>(
+            'update inventory_levels set reserved = reserved + ?, updated_at = now() where id = ? and on_hand - reserved >= ? returning id',
+            [take, level.id, take], 'all', ctx,
+          );
+          if (updated.length === 0) continue;
+          allocations.push({ lineNo: line.lineNo, sku: line.sku, warehouse: level.warehouse, quantity: take });
+          remaining -= take;
+          break;
+        }
+        if (remaining === 0) break;
+      }
+      if (remaining > 0) shortages.push({ sku: line.sku, requested: line.quantity, available: line.quantity - remaining });
+    }
+    // Throwing rolls back every guarded update above: all-or-nothing.
+    if (shortages.length > 0) throw new OutOfStockError(shortages);
+
+    // Two lines with the same sku may land in the same warehouse: merge per (line, warehouse).
+    for (const a of allocations) {
+      await conn.execute(
+        `insert into reservations (order_id, line_no, sku, warehouse, quantity, state) values (?, ?, ?, ?, ?, 'HELD')
+         on conflict (order_id, line_no, warehouse) do update set quantity = reservations.quantity + excluded.quantity`,
+        [orderId, a.lineNo, a.sku, a.warehouse, a.quantity], 'all', ctx,
+      );
+    }
+    return { orderId, state: 'HELD' as const, allocations, created: true };
+  });
+}
+
+/**
+ * Turns HELD units into a shipment: on_hand and reserved both drop. Idempotent (no HELD
+ * rows → nothing to do). Runs in the caller's transaction when given one.
+ */
+export async function commitReservation(em: EntityManager, orderId: string): Promise<{ committed: number; state: ReservationState | 'NONE' }> {
+  return moveHeld(em, orderId, 'COMMITTED');
+}
+
+/** Gives HELD units back (reserved drops). Idempotent and a no-op when nothing is held. */
+export async function releaseStock(em: EntityManager, orderId: string): Promise<{ released: number; state: ReservationState | 'NONE' }> {
+  const r = await moveHeld(em, orderId, 'RELEASED');
+  return { released: r.committed, state: r.state };
+}
+
+async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'RELEASED'): Promise<{ committed: number; state: ReservationState | 'NONE' }> {
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    await lockOrder(tx, orderId);
+    const rows = await rowsOf(tx, orderId);
+    if (rows.length === 0) return { committed: 0, state: 'NONE' as const };
+    const held = rows.filter((r) => r.state === 'HELD');
+    let units = 0;
+    for (const r of held) {
+      const sql = to === 'COMMITTED'
+        ? 'update inventory_levels set on_hand = on_hand - ?, reserved = reserved - ?, updated_at = now() where sku = ? and warehouse = ? returning id'
+        : 'update inventory_levels set reserved = reserved - ?, updated_at = now() where sku = ? and warehouse = ? returning id';
+      const params = to === 'COMMITTED' ? [r.quantity, r.quantity, r.sku, r.warehouse] : [r.quantity, r.sku, r.warehouse];
+      await conn.execute(sql, params, 'all', ctx);
+      units += r.quantity;
+    }
+    if (held.length > 0) {
+      await conn.execute(`update reservations set state = ?, updated_at = now() where order_id = ? and state = 'HELD'`, [to, orderId], 'all', ctx);
+    }
+    return { committed: units, state: held.length > 0 ? to : stateOf(rows) };
+  });
+}
+
+/** The reservation rows of one order (for activities, tests and the read model). */
+export async function reservationOf(em: EntityManager, orderId: string): Promise<{ state: ReservationState | 'NONE'; allocations: Allocation[] }> {
+  const rows = await em.getConnection().execute<ReservationRow[]>(
+    'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse', [orderId],
+  );
+  return { state: rows.length ? stateOf(rows) : 'NONE', allocations: toAllocations(rows) };
+}

@@ -1,0 +1,224 @@
+// Orders: record (priced from the catalog), status transitions with the legal-transition
+// check and an order_events row each, confirmation (commit stock + CONFIRMED in one
+// transaction) and attention flags. Redis notifications go out only AFTER commit and
+// never fail the caller: Redis is an accelerator, Postgres is the record.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import type { Config } from '../infra/config.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
+import { orderChannel } from '../infra/redis.ts';
+import { canTransition, isSettled, type OrderStatus } from './status.ts';
+import { commitReservation } from '../inventory/service.ts';
+import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
+
+export interface OrderServiceDeps {
+  logger: Logger;
+  metrics?: Metrics;
+  redis?: Redis;
+  redisConfig?: Config['redis'];
+}
+
+/** A transition the state machine forbids (I5). Activities turn it into a non-retryable failure. */
+export class IllegalTransitionError extends Error {
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+  constructor(orderId: string, from: OrderStatus, to: OrderStatus) {
+    super(`Order ${orderId} cannot move from ${from} to ${to}`);
+    this.name = 'IllegalTransitionError';
+    this.from = from;
+    this.to = to;
+  }
+}
+
+export class OrderNotFoundError extends Error {
+  constructor(orderId: string) {
+    super(`Order ${orderId} does not exist`);
+    this.name = 'OrderNotFoundError';
+  }
+}
+
+export interface TransitionInput {
+  orderId: string;
+  to: OrderStatus;
+  /** One event per (order, dedupeKey): a replayed activity call changes nothing. */
+  dedupeKey: string;
+  reason?: string;
+  actor?: string;
+  failure?: { code: string; message: string };
+}
+
+export interface TransitionResult {
+  orderId: string;
+  from: OrderStatus;
+  status: OrderStatus;
+  /** false when the event already existed (replay) or the order was already there. */
+  changed: boolean;
+}
+
+type OrderRow = { id: string; customer_id: string; status: OrderStatus; currency: string; total_amount: number; request_fingerprint: string; created_at: Date; attention: string | null };
+
+/** Publishes "order changed" for long-polling readers. Swallows (and logs) Redis errors. */
+export async function notifyOrderChanged(deps: OrderServiceDeps, orderId: string, status: string): Promise<void> {
+  if (!deps.redis || !deps.redisConfig) return;
+  try {
+    await Promise.race([
+      deps.redis.publish(orderChannel(deps.redisConfig, orderId), JSON.stringify({ orderId, status })),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('redis publish timed out')), 1000).unref()),
+    ]);
+  } catch (err) {
+    deps.logger.warn({ err, orderId }, 'order change notification not published (Redis unavailable); readers fall back to polling');
+  }
+}
+
+async function loadRecorded(em: EntityManager, orderId: string, unknownSkus: string[] = []): Promise<RecordedOrder | undefined> {
+  const conn = em.getConnection();
+  const ctx = em.getTransactionContext();
+  const [o] = await conn.execute<OrderRow[]>('select id, customer_id, status, currency, total_amount, request_fingerprint, created_at, attention from orders where id = ?', [orderId], 'all', ctx);
+  if (!o) return undefined;
+  const items = await conn.execute<{ line_no: number; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string }[]>(
+    'select line_no, sku, name, quantity, unit_price_amount, currency from order_items where order_id = ? order by line_no', [orderId], 'all', ctx,
+  );
+  const lines: PricedLine[] = items.map((i) => ({ lineNo: i.line_no, sku: i.sku, name: i.name, quantity: i.quantity, unitPrice: { amount: i.unit_price_amount, currency: i.currency.trim() } }));
+  return {
+    orderId: o.id, customerId: o.customer_id, status: o.status, currency: o.currency.trim(), totalAmount: o.total_amount,
+    lines, requestFingerprint: o.request_fingerprint, unknownSkus,
+  };
+}
+
+/**
+ * Writes the order, its priced lines and the first PENDING event in one transaction.
+ * Idempotent: a second call returns what the first recorded (including its fingerprint,
+ * so the API can detect a reused Idempotency-Key with another body). Lines whose sku is
+ * unknown or inactive are not recorded and are listed in `unknownSkus`.
+ */
+export async function recordOrder(em: EntityManager, input: CheckoutInput): Promise<RecordedOrder> {
+  const existing = await loadRecorded(em, input.orderId);
+  if (existing) return { ...existing, unknownSkus: await unknownSkusOf(em, input) };
+  try {
+    return await em.transactional(async (tx) => {
+      const conn = tx.getConnection();
+      const ctx = tx.getTransactionContext();
+      const skus = [...new Set(input.lines.map((l) => l.sku))];
+      const products = skus.length
+        ? await conn.execute<{ sku: string; name: string; price_amount: number; currency: string }[]>(
+          `select sku, name, price_amount, currency from products where active and sku in (${skus.map(() => '?').join(',')})`, skus, 'all', ctx)
+        : [];
+      const bySku = new Map(products.map((p) => [p.sku, p]));
+      const unknownSkus = skus.filter((s) => !bySku.has(s));
+      const currency = (products[0]?.currency ?? 'USD').trim();
+      const priced = input.lines
+        .map((l, i) => ({ l, i, p: bySku.get(l.sku) }))
+        .filter((x) => x.p !== undefined)
+        .map(({ l, i, p }) => ({ lineNo: i + 1, sku: l.sku, name: p!.name, quantity: l.quantity, unitPrice: p!.price_amount }));
+      const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+
+      await conn.execute('insert into customers (id) values (?) on conflict (id) do nothing', [input.customerId], 'all', ctx);
+      await conn.execute(
+        `insert into orders (id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint)
+         values (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)`,
+        [input.orderId, input.customerId, currency, total, input.paymentMethod, input.shippingAddress ? JSON.stringify(input.shippingAddress) : null, input.idempotencyKey, input.requestFingerprint],
+        'all', ctx,
+      );
+      for (const l of priced) {
+        await conn.execute('insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency) values (?, ?, ?, ?, ?, ?, ?)',
+          [input.orderId, l.lineNo, l.sku, l.name, l.quantity, l.unitPrice, currency], 'all', ctx);
+      }
+      await conn.execute(
+        `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'created', null, 'PENDING', 'order accepted', ?, 'created')`,
+        [input.orderId, input.customerId], 'all', ctx,
+      );
+      return (await loadRecorded(tx, input.orderId, unknownSkus))!;
+    });
+  } catch (err) {
+    // A concurrent attempt won the insert race: answer with what it recorded.
+    if ((err as { code?: string }).code === '23505') {
+      const again = await loadRecorded(em.fork(), input.orderId);
+      if (again) return { ...again, unknownSkus: await unknownSkusOf(em, input) };
+    }
+    throw err;
+  }
+}
+
+async function unknownSkusOf(em: EntityManager, input: CheckoutInput): Promise<string[]> {
+  const skus = [...new Set(input.lines.map((l) => l.sku))];
+  if (!skus.length) return [];
+  const found = await em.getConnection().execute<{ sku: string }[]>(`select sku from products where active and sku in (${skus.map(() => '?').join(',')})`, skus);
+  const known = new Set(found.map((r) => r.sku));
+  return skus.filter((s) => !known.has(s));
+}
+
+/** Inside an open transaction: legal-transition check, status update, event row. */
+async function transitionIn(tx: EntityManager, t: TransitionInput): Promise<TransitionResult & { createdAt: Date }> {
+  const conn = tx.getConnection();
+  const ctx = tx.getTransactionContext();
+  const [o] = await conn.execute<OrderRow[]>('select id, status, created_at from orders where id = ? for update', [t.orderId], 'all', ctx);
+  if (!o) throw new OrderNotFoundError(t.orderId);
+  const [seen] = await conn.execute<{ from_status: OrderStatus | null }[]>('select from_status from order_events where order_id = ? and dedupe_key = ?', [t.orderId, t.dedupeKey], 'all', ctx);
+  if (seen) return { orderId: t.orderId, from: seen.from_status ?? o.status, status: o.status, changed: false, createdAt: o.created_at };
+  if (o.status === t.to) return { orderId: t.orderId, from: o.status, status: o.status, changed: false, createdAt: o.created_at };
+  if (!canTransition(o.status, t.to)) throw new IllegalTransitionError(t.orderId, o.status, t.to);
+  await conn.execute(
+    `update orders set status = ?, failure_code = coalesce(?, failure_code), failure_message = coalesce(?, failure_message),
+       settled_at = case when ? then coalesce(settled_at, now()) else settled_at end, updated_at = now(), version = version + 1 where id = ?`,
+    [t.to, t.failure?.code ?? null, t.failure?.message ?? null, isSettled(t.to) && t.to !== 'AWAITING_PAYMENT_ACTION', t.orderId], 'all', ctx,
+  );
+  await conn.execute(
+    `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'status_changed', ?, ?, ?, ?, ?)`,
+    [t.orderId, o.status, t.to, t.reason ?? t.failure?.message ?? null, t.actor ?? 'system', t.dedupeKey], 'all', ctx,
+  );
+  return { orderId: t.orderId, from: o.status, status: t.to, changed: true, createdAt: o.created_at };
+}
+
+function recordOutcome(deps: OrderServiceDeps, r: TransitionResult & { createdAt: Date }, failureCode?: string): void {
+  if (!r.changed || !deps.metrics || r.status === 'AWAITING_PAYMENT_ACTION' || r.status === 'PENDING') return;
+  deps.metrics.checkoutOutcomes.inc({ status: r.status, failure_code: failureCode ?? 'none' });
+  if (r.from === 'PENDING' || r.from === 'AWAITING_PAYMENT_ACTION') {
+    deps.metrics.checkoutSettleSeconds.observe({ status: r.status }, (Date.now() - new Date(r.createdAt).getTime()) / 1000);
+  }
+}
+
+/** Moves an order to a new status (legal transitions only), one event row, then notifies. */
+export async function transitionOrder(em: EntityManager, deps: OrderServiceDeps, t: TransitionInput): Promise<TransitionResult> {
+  const r = await em.transactional((tx) => transitionIn(tx, t));
+  if (r.changed) {
+    recordOutcome(deps, r, t.failure?.code);
+    await notifyOrderChanged(deps, t.orderId, r.status);
+  }
+  return { orderId: r.orderId, from: r.from, status: r.status, changed: r.changed };
+}
+
+/** Commits the stock reservation and marks the order CONFIRMED in ONE transaction. */
+export async function confirmOrder(em: EntityManager, deps: OrderServiceDeps, orderId: string, dedupeKey = 'confirmed'): Promise<TransitionResult & { committedUnits: number }> {
+  const r = await em.transactional(async (tx) => {
+    const t = await transitionIn(tx, { orderId, to: 'CONFIRMED', dedupeKey, reason: 'stock committed, payment authorized' });
+    // Only the first confirmation commits; a replay finds nothing HELD anyway.
+    const c = await commitReservation(tx, orderId);
+    return { ...t, committedUnits: c.committed };
+  });
+  if (r.changed) {
+    recordOutcome(deps, r);
+    await notifyOrderChanged(deps, orderId, r.status);
+  }
+  return { orderId, from: r.from, status: r.status, changed: r.changed, committedUnits: r.committedUnits };
+}
+
+/** Sets (or clears, with null) the attention flag and records it on the timeline. */
+export async function flagOrder(em: EntityManager, deps: OrderServiceDeps, f: { orderId: string; attention: string | null; reason: string; dedupeKey: string; actor?: string }): Promise<{ changed: boolean }> {
+  const changed = await em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    const [o] = await conn.execute<OrderRow[]>('select id, status, attention from orders where id = ? for update', [f.orderId], 'all', ctx);
+    if (!o) throw new OrderNotFoundError(f.orderId);
+    const inserted = await conn.execute<{ id: number }[]>(
+      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, ?, ?, ?, ?, ?, ?)
+       on conflict (order_id, dedupe_key) do nothing returning id`,
+      [f.orderId, f.attention ? 'attention_flagged' : 'attention_cleared', o.status, o.status, f.reason, f.actor ?? 'system', f.dedupeKey], 'all', ctx,
+    );
+    if (inserted.length === 0) return false;
+    await conn.execute('update orders set attention = ?, updated_at = now() where id = ?', [f.attention, f.orderId], 'all', ctx);
+    return true;
+  });
+  if (changed) await notifyOrderChanged(deps, f.orderId, 'attention');
+  return { changed };
+}

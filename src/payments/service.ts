@@ -1,0 +1,97 @@
+// Our record of payments: one `payments` row per order (status kept in sync with the
+// provider, moving forward only) and the `payment_events` ledger (one row per provider
+// interaction; provider_event_id is unique, so replayed calls are harmless).
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { canTransitionPayment, type PaymentStatus } from '../orders/status.ts';
+import type { ProviderPaymentIntent, ProviderIntentStatus } from './provider.ts';
+
+export interface PaymentInteraction {
+  orderId: string;
+  provider: string;
+  /** Our idempotency key for API calls (`order-<id>:<operation>`), or the provider's event id. */
+  providerEventId: string;
+  type: string;
+  source?: 'api_call' | 'webhook' | 'reconciliation';
+  providerReference?: string | null;
+  amount?: number | null;
+  currency?: string | null;
+  /** Provider-side status after the interaction (e.g. requires_capture). */
+  providerStatus?: string | null;
+  payload?: Record<string, unknown> | null;
+  /** Our payment status to move to (ignored when it would move backwards). */
+  paymentStatus?: PaymentStatus;
+  capturedAmount?: number;
+  refundedAmount?: number;
+  failureCode?: string | null;
+}
+
+export interface PaymentRecord {
+  orderId: string;
+  provider: string;
+  providerReference: string | null;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  capturedAmount: number;
+  refundedAmount: number;
+}
+
+/** Maps a provider intent status to ours (what the money is doing right now). */
+export function paymentStatusOf(intent: Pick<ProviderPaymentIntent, 'status' | 'amountRefunded' | 'amountReceived'>): PaymentStatus {
+  const s: ProviderIntentStatus = intent.status;
+  switch (s) {
+    case 'requires_capture': return 'AUTHORIZED';
+    case 'succeeded': return intent.amountRefunded > 0 && intent.amountRefunded >= intent.amountReceived ? 'REFUNDED' : 'CAPTURED';
+    case 'canceled': return 'VOIDED';
+    case 'requires_action': return 'REQUIRES_ACTION';
+    case 'requires_payment_method': return 'FAILED';
+    default: return 'PENDING';
+  }
+}
+
+/** Creates the order's payments row if it does not exist yet (PENDING). */
+export async function ensurePayment(em: EntityManager, p: { orderId: string; provider: string; amount: number; currency: string }): Promise<void> {
+  await em.getConnection().execute(
+    `insert into payments (id, order_id, provider, amount, currency, status) values (?, ?, ?, ?, ?, 'PENDING') on conflict (order_id) do nothing`,
+    [randomUUID(), p.orderId, p.provider, p.amount, p.currency.toUpperCase()], 'all', em.getTransactionContext(),
+  );
+}
+
+/**
+ * Appends one ledger row (a duplicate provider_event_id is ignored) and moves the payments
+ * row forward, in one transaction. Returns false when the ledger row already existed.
+ */
+export async function recordPaymentInteraction(em: EntityManager, i: PaymentInteraction): Promise<{ recorded: boolean; status: PaymentStatus | undefined }> {
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    const inserted = await conn.execute<{ id: number }[]>(
+      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload, processed_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (provider, provider_event_id) do nothing returning id`,
+      [i.orderId, i.provider, i.providerEventId, i.type, i.source ?? 'api_call', i.providerReference ?? null, i.amount ?? null,
+        i.currency ? i.currency.toUpperCase() : null, i.providerStatus ?? null, i.payload ? JSON.stringify(i.payload) : null],
+      'all', ctx,
+    );
+    const [row] = await conn.execute<{ status: PaymentStatus }[]>('select status from payments where order_id = ? for update', [i.orderId], 'all', ctx);
+    if (!row) return { recorded: inserted.length > 0, status: undefined };
+    const next = i.paymentStatus && i.paymentStatus !== row.status && canTransitionPayment(row.status, i.paymentStatus) ? i.paymentStatus : row.status;
+    await conn.execute(
+      `update payments set status = ?, provider_reference = coalesce(provider_reference, ?),
+         captured_amount = greatest(captured_amount, ?), refunded_amount = greatest(refunded_amount, ?),
+         failure_code = coalesce(?, failure_code), updated_at = now(), version = version + 1 where order_id = ?`,
+      [next, i.providerReference ?? null, i.capturedAmount ?? 0, i.refundedAmount ?? 0, i.failureCode ?? null, i.orderId], 'all', ctx,
+    );
+    return { recorded: inserted.length > 0, status: next };
+  });
+}
+
+export async function paymentOf(em: EntityManager, orderId: string): Promise<PaymentRecord | undefined> {
+  const [r] = await em.getConnection().execute<{ order_id: string; provider: string; provider_reference: string | null; amount: number; currency: string; status: PaymentStatus; captured_amount: number; refunded_amount: number }[]>(
+    'select order_id, provider, provider_reference, amount, currency, status, captured_amount, refunded_amount from payments where order_id = ?', [orderId],
+  );
+  return r && {
+    orderId: r.order_id, provider: r.provider, providerReference: r.provider_reference, amount: r.amount, currency: r.currency.trim(),
+    status: r.status, capturedAmount: r.captured_amount, refundedAmount: r.refunded_amount,
+  };
+}

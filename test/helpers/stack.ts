@@ -1,0 +1,224 @@
+// The whole backend in one test process, on real components: a local Temporal dev server,
+// the payment sandbox (a real HTTP server the real Stripe SDK talks to), an ORM on the test
+// database (reset + demo catalog), Redis, and Workers for every pool on one connection.
+//
+//   const stack = await startTestStack();
+//   const app = createApp({ ...stack });            // API tests build on this
+//   stack.setWebhookTarget(`http://127.0.0.1:${apiPort}/v1/webhooks/stripe`);
+//   …
+//   await stack.stop();
+//
+// Webhooks: the sandbox posts to a small relay owned by the stack (its URL is known before
+// the API listens). With no target set, the relay signals `paymentUpdate` to the order's
+// workflow directly (enough for workflow-level tests); once a target is set it forwards the
+// signed request unchanged to the API.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Config } from '../../src/infra/config.ts';
+import { createLogger, type Logger } from '../../src/infra/logger.ts';
+import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
+import { createRedis, type Redis } from '../../src/infra/redis.ts';
+import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
+import { requestFingerprint } from '../../src/orders/ids.ts';
+import type { PaymentProvider } from '../../src/payments/provider.ts';
+import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
+import { TASK_QUEUES, orderWorkflowId, type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
+import { orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
+import { SA } from '../../workflows/search-attributes.ts';
+import type { checkout } from '../../workflows/checkout.ts';
+import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
+import { resetDatabase, testOrm } from './db.ts';
+import { testConfig } from './env.ts';
+import { startTestSandbox, type TestSandbox } from './sandbox.ts';
+import { startLocalTemporal } from './temporal.ts';
+import { testWorkflowBundle } from './workflow-bundle.ts';
+
+export interface TestStackOptions {
+  /** Pools to run in-process (default: all four); [] = none (e.g. workers run as separate processes). */
+  pools?: PoolName[];
+  /** Extra environment for testConfig (e.g. { PAYMENTS_MAX_PER_SECOND: '50' }). */
+  env?: Record<string, string>;
+  /** Truncate the domain tables and load the demo catalog (default true). */
+  resetDatabase?: boolean;
+  /** Options for the sandbox (faults etc. are set later through its client). */
+  sandbox?: Parameters<typeof startTestSandbox>[0];
+  /** Forward webhooks here from the start (else: the built-in relay signals workflows). */
+  webhookTarget?: string;
+}
+
+export interface TestStack {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  config: Readonly<Config>;
+  orm: MikroORM;
+  redis: Redis;
+  sandbox: TestSandbox;
+  provider: PaymentProvider;
+  metrics: Metrics;
+  logger: Logger;
+  workers: Worker[];
+  /** Where the sandbox posts webhooks (the stack's relay). */
+  webhookUrl: string;
+  /** Forward webhooks to the API (undefined → relay signals workflows directly). */
+  setWebhookTarget(url: string | undefined): void;
+  /** Starts a checkout like the API does (update-with-start) and returns the recorded order. */
+  startOrder(input: TestOrderInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder; input: CheckoutInput }>;
+  /** Shuts the workers down (draining) and closes everything, in reverse order. */
+  stop(): Promise<void>;
+}
+
+export type TestOrderInput = Partial<CheckoutInput> & Pick<CheckoutInput, 'lines'>;
+
+let orderSeq = 0;
+
+/** A complete CheckoutInput with test defaults (a fresh customer/key unless given). */
+export function checkoutInput(input: TestOrderInput): CheckoutInput {
+  orderSeq += 1;
+  const customerId = input.customerId ?? `cust-${process.pid}-${orderSeq}`;
+  const idempotencyKey = input.idempotencyKey ?? `key-${Date.now()}-${orderSeq}`;
+  const paymentMethod = input.paymentMethod ?? 'pm_card_visa';
+  return {
+    orderId: input.orderId ?? crypto.randomUUID(),
+    customerId,
+    idempotencyKey,
+    paymentMethod,
+    requestFingerprint: input.requestFingerprint ?? requestFingerprint({ items: input.lines, paymentMethod }),
+    ...input,
+  } as CheckoutInput;
+}
+
+/** update-with-start, as the API starts a checkout (USE_EXISTING / REJECT_DUPLICATE). */
+export async function startOrderLikeApi(client: Client, input: CheckoutInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder }> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue: TASK_QUEUES.checkout,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: SA.OrderId, value: input.orderId },
+      { key: SA.CustomerId, value: input.customerId },
+      { key: SA.OrderStatus, value: 'PENDING' },
+    ],
+    staticSummary: `Order ${input.orderId} (${input.lines.length} line(s))`,
+  });
+  const recorded = await client.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation });
+  return { handle: (await startWorkflowOperation.workflowHandle()) as WorkflowHandle<typeof checkout>, recorded };
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    // The relay first: the sandbox needs its URL at start.
+    let target = opts.webhookTarget;
+    // eslint-disable-next-line prefer-const -- the relay reads it; set once Temporal is up
+    let client: Client | undefined;
+    const relay: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        void relayWebhook(body, req.headers, target, client).then(
+          (status) => { res.statusCode = status; res.end(); },
+          () => { res.statusCode = 503; res.end(); },
+        );
+      });
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => relay.close(() => r(undefined))));
+    const webhookUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/v1/webhooks/stripe`;
+
+    const env = await startLocalTemporal();
+    cleanups.push(() => env.teardown());
+    client = env.client;
+
+    const sandbox = await startTestSandbox({ webhookUrl, ...opts.sandbox });
+    cleanups.push(() => sandbox.close());
+
+    const config = testConfig({
+      TEMPORAL_ADDRESS: env.address,
+      STRIPE_API_BASE: sandbox.url,
+      STRIPE_WEBHOOK_SECRET: sandbox.stripeConfig().webhookSecret,
+      STRIPE_MAX_NETWORK_RETRIES: '0',
+      SANDBOX_PORT: String(sandbox.port),
+      SANDBOX_WEBHOOK_URL: webhookUrl,
+      WORKER_SHUTDOWN_GRACE: '5s',
+      ...opts.env,
+    });
+    const logger = createLogger(config, 'test-stack');
+    const metrics = createMetrics('test-stack');
+
+    const orm = await testOrm();
+    cleanups.push(() => orm.close());
+    if (opts.resetDatabase ?? true) {
+      await resetDatabase(orm);
+      await seedDemoCatalog(orm.em.fork());
+    }
+
+    const redis = createRedis(config.redis);
+    redis.on('error', () => undefined);
+    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
+
+    const provider = createStripeProvider(sandbox.stripeConfig(), { metrics, logger });
+
+    const pools = opts.pools ?? POOLS;
+    const workers = pools.length
+      ? await createPoolWorkers(pools, {
+        orm, logger, metrics, redis, provider, config, client: env.client,
+        connection: env.nativeConnection, namespace: env.namespace ?? 'default',
+        workflowBundle: await testWorkflowBundle(),
+      })
+      : [];
+    const runs = workers.map((w) => w.run());
+    cleanups.push(async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(runs);
+    });
+
+    return {
+      env, client: env.client, config, orm, redis, sandbox, provider, metrics, logger, workers, webhookUrl,
+      setWebhookTarget: (url) => { target = url; },
+      startOrder: async (input) => {
+        const full = checkoutInput(input);
+        return { ...(await startOrderLikeApi(env.client, full)), input: full };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Forwards a webhook to the API, or (no target) turns it into a paymentUpdate signal. */
+async function relayWebhook(body: Buffer, headers: Record<string, string | string[] | undefined>, target: string | undefined, client: Client | undefined): Promise<number> {
+  if (target) {
+    const res = await fetch(target, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': String(headers['content-type'] ?? 'application/json'), 'stripe-signature': String(headers['stripe-signature'] ?? '') },
+    });
+    return res.status;
+  }
+  if (!client) return 503;
+  const event = JSON.parse(body.toString('utf8')) as { id: string; type: string; data: { object: Record<string, any> } };
+  const obj = event.data?.object ?? {};
+  const orderId: string | undefined = obj.metadata?.order_id;
+  if (!orderId || obj.object !== 'payment_intent') return 200;
+  try {
+    await client.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentUpdateSignal, {
+      providerEventId: event.id, type: event.type, paymentIntentId: obj.id, providerStatus: obj.status, failureCode: obj.last_payment_error?.code,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return 200;
+}

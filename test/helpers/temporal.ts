@@ -1,0 +1,40 @@
+// Real Temporal servers for tests, from the binaries scripts/setup.sh installs (the SDK
+// cannot download them offline): a local dev server (visibility, search attributes, real
+// time) and the time-skipping test server (timers jump ahead; no visibility).
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { resolveBinary } from '../../src/infra/binaries.ts';
+import { SA } from '../../workflows/search-attributes.ts';
+
+export const SEARCH_ATTRIBUTE_KEYS = Object.values(SA);
+
+/** Keeps worker chatter (state changes, "no activities registered") out of test output. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_TEMPORAL_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
+  } catch {
+    // already installed in this process (another suite in the same jest worker)
+  }
+}
+
+/** A local dev server (in-memory, no UI) on a free port, with every custom search attribute registered. */
+export function startLocalTemporal(opts: { extraArgs?: string[]; dbFilename?: string } = {}): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: resolveBinary('temporal', process.env.TEMPORAL_CLI_PATH) },
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      log: { format: 'pretty', level: 'error' },
+      ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
+      extraArgs: opts.extraArgs,
+    },
+  });
+}
+
+/** The time-skipping test server: `env.sleep('1h')` and workflow timers advance instantly. */
+export function startTimeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: resolveBinary('temporal-test-server', process.env.TEMPORAL_TEST_SERVER_PATH) } },
+  });
+}

@@ -1,0 +1,46 @@
+// Bundles workflows/index.ts once and caches it on disk (keyed by a hash of the workflow
+// sources and the SDK version): bundling costs seconds on this machine, so every Worker
+// in the tests uses `workflowBundle: await testWorkflowBundle()`.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const WORKFLOWS_DIR = join(ROOT, 'workflows');
+/** Pure modules the workflow code imports from outside workflows/. */
+const EXTRA_SOURCES = [join(ROOT, 'src/orders/status.ts')];
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  const files = [
+    ...readdirSync(WORKFLOWS_DIR, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).sort().map((f) => join(WORKFLOWS_DIR, f)),
+    ...EXTRA_SOURCES,
+  ];
+  for (const f of files) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+  h.update(JSON.parse(readFileSync(join(ROOT, 'node_modules/@temporalio/worker/package.json'), 'utf8')).version);
+  return h.digest('hex').slice(0, 16);
+}
+
+let cached: Promise<{ codePath: string }> | undefined;
+
+/** `{ codePath }` of a bundle of the current workflow code, built at most once per change. */
+export function testWorkflowBundle(): Promise<{ codePath: string }> {
+  cached ??= (async () => {
+    const dir = join(ROOT, '.data');
+    mkdirSync(dir, { recursive: true });
+    const codePath = join(dir, `test-workflow-bundle-${sourceHash()}.js`);
+    if (!existsSync(codePath)) {
+      const { code } = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), logger: quietLogger });
+      // Write then rename: another jest process may be writing the same file.
+      const tmp = `${codePath}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, codePath);
+    }
+    return { codePath };
+  })();
+  return cached;
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

@@ -1,0 +1,5 @@
+// The payments pool worker process (task queue 'payments'). Config comes from the environment;
+// see workers/runner.ts for what starts and how it shuts down.
+import { runWorkerProcess } from './runner.ts';
+
+await runWorkerProcess(['payments']);

@@ -1,0 +1,218 @@
+// The one shared worker runner. `createPoolWorkers` builds the Workers of some pools on a
+// given connection (tests run them in-process); `runWorkerProcess` is a process entry:
+// config once → Temporal runtime with Prometheus telemetry (before any connection) → pino as
+// the Temporal logger → Postgres/Redis/provider → Workers → /metrics + /healthz → SIGTERM drain.
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client, Connection } from '@temporalio/client';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
+import { loadConfig, type Config } from '../src/infra/config.ts';
+import { createLogger, type Logger } from '../src/infra/logger.ts';
+import { createMetrics, serveMetrics, type Metrics } from '../src/infra/metrics.ts';
+import { initOrm } from '../src/infra/orm.ts';
+import { createRedis, type Redis } from '../src/infra/redis.ts';
+import { connectWorker } from '../src/infra/temporal.ts';
+import { Lifecycle, fatal } from '../src/infra/lifecycle.ts';
+import type { PaymentProvider } from '../src/payments/provider.ts';
+import { TASK_QUEUES, type PoolName } from '../workflows/contracts.ts';
+import { createInventoryActivities } from '../activities/inventory.ts';
+import { createOrderActivities } from '../activities/orders.ts';
+import { createPaymentActivities } from '../activities/payments.ts';
+import { createReconciliationActivities } from '../activities/reconciliation.ts';
+import type { ActivityDeps } from '../activities/deps.ts';
+
+export const POOLS = Object.keys(TASK_QUEUES) as PoolName[];
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface PoolWorkerDeps extends ActivityDeps {
+  config: Readonly<Config>;
+  connection: NativeConnection;
+  /** Defaults to config.temporal.namespace. */
+  namespace?: string;
+  /** A client for activities that signal workflows (reconciliation). */
+  client?: Client;
+  /** Pre-bundled workflow code (production and tests); otherwise workflowsPath is bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function parsePools(names: readonly string[]): PoolName[] {
+  const unknown = names.filter((n) => !POOLS.includes(n as PoolName));
+  if (unknown.length) throw new Error(`unknown worker pool(s): ${unknown.join(', ')} (known: ${POOLS.join(', ')})`);
+  if (names.length === 0) throw new Error(`no worker pool given (known: ${POOLS.join(', ')})`);
+  return [...new Set(names)] as PoolName[];
+}
+
+/** Worker options for one pool: its task queue, its activities or workflows, its limits. */
+export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOptions {
+  const { config } = deps;
+  const base = {
+    connection: deps.connection,
+    namespace: deps.namespace ?? config.temporal.namespace,
+    taskQueue: TASK_QUEUES[pool],
+    identity: `${pool}@${process.pid}`,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  };
+  switch (pool) {
+    case 'checkout':
+      // Workflow code only: no activities are registered on this queue.
+      return {
+        ...base,
+        ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : config.temporal.workflowBundlePath ? { workflowBundle: { codePath: config.temporal.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+        maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+      };
+    case 'inventory':
+      return { ...base, activities: createInventoryActivities(deps), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
+    case 'orders':
+      return { ...base, activities: createOrderActivities(deps), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
+    case 'payments':
+      return {
+        ...base,
+        activities: { ...createPaymentActivities(deps), ...createReconciliationActivities(deps) },
+        maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+        // The provider's rate limit applies to the whole queue, across every replica.
+        maxTaskQueueActivitiesPerSecond: config.worker.paymentsMaxPerSecond,
+      };
+  }
+}
+
+/** Creates one Worker per pool on the given connection (not yet running). */
+export async function createPoolWorkers(pools: readonly PoolName[], deps: PoolWorkerDeps): Promise<Worker[]> {
+  return Promise.all(parsePools(pools).map((pool) => Worker.create(workerOptionsFor(pool, deps))));
+}
+
+/** Routes Temporal SDK (and forwarded Core) logs into pino. */
+export function temporalLogger(logger: Logger): TemporalLogger {
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[levels[level] ?? 'info']({ ...meta }, message);
+  return {
+    log,
+    trace: (m, meta) => log('TRACE', m, meta),
+    debug: (m, meta) => log('DEBUG', m, meta),
+    info: (m, meta) => log('INFO', m, meta),
+    warn: (m, meta) => log('WARN', m, meta),
+    error: (m, meta) => log('ERROR', m, meta),
+  };
+}
+
+export interface RunWorkerProcessOptions {
+  /** Builds the payment provider (payments pool only). Defaults to the Stripe provider. */
+  createProvider?: (config: Readonly<Config>, metrics: Metrics) => Promise<PaymentProvider>;
+}
+
+async function defaultProvider(config: Readonly<Config>, metrics: Metrics): Promise<PaymentProvider> {
+  const mod = await import('../src/payments/stripe-provider.ts');
+  return mod.createStripeProvider(config.stripe, { metrics });
+}
+
+/**
+ * Process entry for worker pools: `await runWorkerProcess(['payments'])`. Never returns
+ * normally: the process exits after a graceful shutdown (SIGTERM/SIGINT) or a fatal error.
+ */
+export async function runWorkerProcess(poolNames?: readonly string[], opts: RunWorkerProcessOptions = {}): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    fatal(undefined, 'The worker configuration is invalid.', err);
+  }
+  let pools: PoolName[];
+  try {
+    pools = parsePools(poolNames ?? config.worker.pools);
+  } catch (err) {
+    fatal(undefined, 'Bad WORKER_POOLS.', err);
+  }
+  const logger = createLogger(config, `worker:${pools.join('+')}`);
+  const metrics = createMetrics(`worker-${pools.join('-')}`);
+  const lifecycle = new Lifecycle(logger);
+  let ready = false;
+
+  // Must come before any connection is made.
+  Runtime.install({
+    logger: temporalLogger(logger),
+    shutdownSignals: [], // our Lifecycle handles SIGTERM/SIGINT and drains in order
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.temporalMetricsPort}` } },
+    },
+  });
+
+  let orm: MikroORM;
+  try {
+    orm = await initOrm(config.database);
+    await orm.em.getConnection().execute('select 1');
+  } catch (err) {
+    fatal(logger, `Cannot reach Postgres at ${redactUrl(config.database.url)}. Is it running (see scripts/setup.sh) and migrated (npm run migrate)?`, err);
+  }
+  lifecycle.onStop('postgres', () => orm.close());
+
+  let redis: Redis | undefined;
+  if (pools.includes('orders')) {
+    redis = createRedis(config.redis);
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error (notifications degrade to polling)'));
+    lifecycle.onStop('redis', () => redis!.quit().catch(() => redis!.disconnect()));
+  }
+
+  let connection: NativeConnection;
+  try {
+    connection = await connectWorker(config.temporal);
+  } catch (err) {
+    fatal(logger, `Cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}). Start it (npm run dev starts a dev server) or set TEMPORAL_ADDRESS.`, err);
+  }
+  lifecycle.onStop('temporal connection', () => connection.close());
+
+  let provider: PaymentProvider | undefined;
+  let client: Client | undefined;
+  if (pools.includes('payments')) {
+    provider = await (opts.createProvider ?? defaultProvider)(config, metrics);
+    const clientConnection = await Connection.connect({ address: config.temporal.address, apiKey: config.temporal.apiKey, tls: config.temporal.tls || config.temporal.apiKey ? true : undefined });
+    client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    lifecycle.onStop('temporal client', () => clientConnection.close());
+  }
+
+  let workers: Worker[];
+  try {
+    workers = await createPoolWorkers(pools, { orm, logger, metrics, redis, provider, config, connection, client });
+  } catch (err) {
+    fatal(logger, `Could not start the ${pools.join(', ')} worker(s).`, err);
+  }
+
+  let metricsServer: Server;
+  try {
+    metricsServer = await serveMetrics(metrics, config.worker.metricsPort, '0.0.0.0', () => ready && workers.every((w) => w.getState() === 'RUNNING'));
+  } catch (err) {
+    fatal(logger, `Cannot serve metrics on port ${config.worker.metricsPort} (in use?). Set METRICS_PORT.`, err);
+  }
+  lifecycle.onStop('metrics server', () => new Promise((r) => metricsServer.close(() => r(undefined))));
+
+  const running = Promise.all(workers.map((w) => w.run()));
+  // Stopping: stop polling, let in-flight tasks finish within shutdownGraceTime, then close.
+  lifecycle.onStop('workers', async () => {
+    ready = false;
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running.catch(() => undefined);
+  });
+  lifecycle.installSignalHandlers();
+  ready = true;
+  const address = metricsServer.address();
+  logger.info({ pools, taskQueues: pools.map((p) => TASK_QUEUES[p]), metricsPort: typeof address === 'object' ? address?.port : address, temporal: config.temporal.address }, 'workers started');
+  // Tests spawn workers with METRICS_PORT=0 and read the port from this line.
+  if (config.env === 'test' && typeof address === 'object' && address) process.stdout.write(`WORKER_READY ${pools.join(',')} metrics=${address.port}\n`);
+
+  try {
+    await running;
+  } catch (err) {
+    if (!lifecycle.isStopping) fatal(logger, 'A worker stopped unexpectedly.', err);
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
