@@ -19,3 +19,14 @@ export function createRedis(redis: Config['redis'], opts: { lazy?: boolean } = {
 
 /** Channel on which order changes are published (pub/sub does not apply keyPrefix, so we add it). */
 export const orderChannel = (redis: Config['redis'], orderId: string) => `${redis.keyPrefix}order-changed:${orderId}`;
+
+/** Rejects after `ms` so a hung or disconnected Redis cannot hold a caller (Redis is only an accelerator). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what = 'redis'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,142 @@
+// The Express application: thin by design. It validates, authenticates, enforces
+// idempotency, starts/signals workflows and serves read models. Used by src/api/main.ts
+// and, with supertest, by the tests.
+import express, { type Express, type RequestHandler } from 'express';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { Redis } from 'ioredis';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Config } from '../infra/config.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
+import { createCatalogService } from '../catalog/service.ts';
+import { createOrderReadModel } from '../orders/read-model.ts';
+import { authenticate, createVerifier } from './middleware/auth.ts';
+import { errorHandler, notFoundHandler } from './middleware/problem.ts';
+import { byCustomer, byIp, rateLimit } from './middleware/rate-limit.ts';
+import { requestId, requireJson, safeJsonBody } from './middleware/request.ts';
+import { createOpenApiDocument } from './openapi.ts';
+import { createOrderChangeHub } from './order-changes.ts';
+import { createOrderCommands } from './order-commands.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { healthRoutes } from './routes/health.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { productRoutes } from './routes/products.ts';
+import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
+
+export interface AppDeps {
+  config: Config;
+  orm: MikroORM;
+  redis: Redis;
+  /** A dedicated connection for pub/sub (order-change wake-ups). Without it, waits re-check Postgres only. */
+  redisSub?: Redis;
+  temporal: Client;
+  logger: Logger;
+  metrics: Metrics;
+  /** True once graceful shutdown began: /readyz then answers 503. */
+  isStopping?: () => boolean;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, orm, redis, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // order ETags are computed explicitly (strong, representation hash)
+  app.set('trust proxy', config.http.trustProxy);
+
+  const catalog = createCatalogService({ orm, redis, logger });
+  const readModel = createOrderReadModel(orm);
+  const changes = createOrderChangeHub({ redisSub: deps.redisSub, config, logger });
+  const commands = createOrderCommands({ config, temporal: deps.temporal, redis, readModel, catalog, logger });
+  const verify = createVerifier(config.auth);
+  const auth = authenticate(verify);
+  const limiterDeps = { redis, metrics, logger };
+
+  app.use(requestId());
+  app.use(httpMetrics(metrics));
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
+      customProps: (_req, res) => {
+        const locals = (res as unknown as { locals?: { requestId?: string; orderId?: string } }).locals;
+        return { requestId: locals?.requestId, ...(locals?.orderId ? { orderId: locals.orderId } : {}) };
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+
+  // ---- mount point: PAYMENTS' webhook router (raw body; must come BEFORE express.json) ----
+  // app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));  // src/api/routes/webhooks.ts not landed yet
+
+  app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
+  app.use(requireJson());
+  app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(safeJsonBody());
+
+  // Public
+  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
+  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths] });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
+  app.use(productRoutes(catalog));
+
+  // Authenticated
+  app.use(['/v1/orders', '/v1/admin', '/v1/finance'], auth);
+  const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
+  app.use(orderRoutes({ readModel, commands, changes, metrics, createLimiter }));
+  app.use(adminRoutes(catalog));
+  app.use(opsRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
+  // ---- mount point: FINANCE's router ----
+  // app.use(financeRoutes({ ... }));  // src/api/routes/finance.ts not landed yet
+
+  app.use(notFoundHandler((path) => allowedMethods(app, path)));
+  app.use(errorHandler(logger));
+  return app;
+}
+
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; match: (path: string) => boolean };
+
+/** Methods registered for a concrete path, found by walking the router stack (for 405 + Allow). */
+export function allowedMethods(app: Express, path: string): string[] {
+  const methods = new Set<string>();
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        if (layer.match(path)) for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+      } else if (layer.slash && layer.handle?.stack) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return [...methods];
+}
+
+/** Every route registered in the app as [METHOD, express path] (used by the OpenAPI completeness test). */
+export function registeredRoutes(app: Express): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') out.push([m.toUpperCase(), layer.route.path]);
+      if (!layer.route && layer.slash && layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return out;
+}
+
+function httpMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}

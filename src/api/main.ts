@@ -1,0 +1,94 @@
+// API process entry: load config once, connect Postgres, Redis and Temporal (each failure
+// is a one-paragraph fatal message naming the cause and the fix), listen on PORT, and shut
+// down gracefully: stop accepting, let in-flight requests finish, close connections.
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../infra/config.ts';
+import { Lifecycle, fatal } from '../infra/lifecycle.ts';
+import { createLogger, type Logger } from '../infra/logger.ts';
+import { createMetrics } from '../infra/metrics.ts';
+import { initOrm } from '../infra/orm.ts';
+import { createRedis, withTimeout } from '../infra/redis.ts';
+import { connectClient } from '../infra/temporal.ts';
+import { createApp } from './app.ts';
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    fatal(undefined, 'The API configuration is invalid.', err);
+  }
+  const log: Logger = createLogger(config, 'api');
+  const lifecycle = new Lifecycle(log);
+  lifecycle.installSignalHandlers();
+
+  const orm = await initOrm(config.database).catch((err) =>
+    fatal(log, `Cannot reach Postgres at ${redact(config.database.url)}. Start it (see scripts/setup.sh) or fix DATABASE_URL.`, err),
+  );
+  try {
+    await orm.em.getConnection().execute('select 1');
+  } catch (err) {
+    fatal(log, `Cannot query Postgres at ${redact(config.database.url)}. Start it, create the database and run \`npm run migrate\`, or fix DATABASE_URL.`, err);
+  }
+  lifecycle.onStop('postgres', () => orm.close());
+
+  const redis = createRedis(config.redis, { lazy: true });
+  const redisSub = createRedis(config.redis, { lazy: true });
+  try {
+    await withTimeout(Promise.all([redis.connect(), redisSub.connect()]), 5000, 'redis connect');
+  } catch (err) {
+    fatal(log, `Cannot reach Redis at ${redact(config.redis.url)}. Start it (redis-server --daemonize yes) or fix REDIS_URL.`, err);
+  }
+  lifecycle.onStop('redis', async () => {
+    await Promise.allSettled([redis.quit(), redisSub.quit()]);
+  });
+
+  const temporal = await connectClient(config.temporal).catch((err) =>
+    fatal(log, `Cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}). Start it (npm run dev starts a dev server) or fix TEMPORAL_ADDRESS.`, err),
+  );
+  lifecycle.onStop('temporal', () => temporal.connection.close());
+
+  const metrics = createMetrics('api');
+  const app = createApp({ config, orm, redis, redisSub, temporal, logger: log, metrics, isStopping: () => lifecycle.isStopping });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.http.port, config.http.host);
+    s.once('listening', () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') fatal(log, `Port ${config.http.port} on ${config.http.host} is already in use. Stop the other process or set PORT to a free port.`, err);
+      fatal(log, `Cannot listen on ${config.http.host}:${config.http.port}.`, err);
+    });
+  });
+  // Long-polls may hold a request up to 30 s; keep-alive sockets must not outlive shutdown.
+  server.keepAliveTimeout = 5000;
+  lifecycle.onStop('http', () => closeServer(server));
+  log.info({ port: config.http.port, host: config.http.host }, `API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
+}
+
+/** Stop accepting, let in-flight requests finish (bounded), then drop idle keep-alive sockets. */
+function closeServer(server: Server, graceMs = 35_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+main().catch((err) => fatal(undefined, 'The API failed to start.', err));

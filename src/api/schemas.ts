@@ -1,0 +1,166 @@
+// The HTTP contract (DESIGN §4) as zod 4 schemas. The same schemas validate requests in
+// the route handlers and generate the OpenAPI 3.1 document (zod-openapi `createDocument`).
+import * as z from 'zod';
+import 'zod-openapi';
+import { ORDER_STATUSES, PAYMENT_STATUSES } from '../orders/status.ts';
+
+// ---------- building blocks ----------
+
+export const SKU_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,63}$/;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Idempotency-Key: 1–255 printable ASCII characters (RFC 9110 field value without control chars). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
+export const PREFER_WAIT_MAX_SECONDS = 30;
+
+export const Sku = z.string().min(1).max(64).regex(SKU_PATTERN, 'upper-case letters, digits and dashes, max 64').meta({ id: 'Sku', example: 'AUD-HEADPHONES-01' });
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code in upper case').meta({ example: 'USD' });
+export const Money = z
+  .strictObject({
+    amount: z.number().int().min(0).max(100_000_000_00).meta({ description: 'Minor units (cents)' }),
+    currency: Currency,
+  })
+  .meta({ id: 'Money', example: { amount: 1999, currency: 'USD' } });
+
+const Cursor = z.string().min(1).max(512).meta({ description: 'Opaque cursor from a previous page (`nextCursor`).' });
+const Limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+const Timestamp = z.string().meta({ format: 'date-time' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable snake_case error code' }),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+// ---------- catalog ----------
+
+export const ProductResource = z
+  .object({
+    sku: Sku,
+    name: z.string(),
+    description: z.string(),
+    price: Money,
+    category: z.string(),
+    brand: z.string(),
+    available: z.number().int().meta({ description: 'Sum over warehouses of on-hand minus reserved' }),
+  })
+  .meta({ id: 'Product' });
+
+export const ProductListQuery = z.strictObject({
+  limit: Limit(100, 20),
+  cursor: Cursor.optional(),
+  category: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/).optional(),
+});
+
+export const ProductPath = z.object({ sku: z.string().meta({ example: 'AUD-HEADPHONES-01' }) });
+
+export const ProductUpsertBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(5000).default(''),
+    price: Money,
+    category: z.string().min(1).max(64),
+    brand: z.string().min(1).max(64),
+    active: z.boolean().default(true),
+  })
+  .meta({ id: 'ProductUpsert' });
+
+// ---------- inventory (admin) ----------
+
+export const InventoryResource = z
+  .object({
+    sku: Sku,
+    levels: z.array(z.object({ warehouse: z.string(), onHand: z.number().int(), reserved: z.number().int(), available: z.number().int() })),
+  })
+  .meta({ id: 'Inventory' });
+
+export const InventoryPutBody = z
+  .strictObject({
+    warehouse: z.string().min(1).max(64),
+    onHand: z.number().int().min(0).max(1_000_000_000),
+  })
+  .meta({ id: 'InventoryUpdate' });
+
+// ---------- orders ----------
+
+export const OrderItemInput = z.strictObject({
+  sku: Sku,
+  quantity: z.number().int().min(1).max(1000),
+});
+
+export const ShippingAddress = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    line1: z.string().min(1).max(200),
+    line2: z.string().max(200).optional(),
+    city: z.string().min(1).max(100),
+    region: z.string().max(100).optional(),
+    postalCode: z.string().min(1).max(20),
+    country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2'),
+  })
+  .meta({ id: 'ShippingAddress' });
+
+export const CreateOrderBody = z
+  .strictObject({
+    items: z.array(OrderItemInput).min(1).max(50),
+    paymentMethod: z.string().min(3).max(255).regex(/^pm_[A-Za-z0-9_]+$/, 'a payment method id such as pm_card_visa'),
+    shippingAddress: ShippingAddress.optional(),
+  })
+  .meta({ id: 'CreateOrder', example: { items: [{ sku: 'AUD-HEADPHONES-01', quantity: 1 }], paymentMethod: 'pm_card_visa' } });
+
+export const OrderResource = z
+  .object({
+    id: z.uuid(),
+    customerId: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    items: z.array(z.object({ sku: Sku, name: z.string(), quantity: z.number().int(), unitPrice: Money, lineTotal: Money })),
+    total: Money,
+    payment: z.object({ status: z.enum(PAYMENT_STATUSES), reference: z.string().optional() }),
+    failure: z.object({ code: z.string(), message: z.string() }).optional(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Order' });
+
+export const OrderPath = z.object({ id: z.string().meta({ description: 'Order id (UUID). Anything else answers 404.' }) });
+
+export const OrderListQuery = z.strictObject({
+  status: z.enum(ORDER_STATUSES).optional(),
+  limit: Limit(100, 20),
+  cursor: Cursor.optional(),
+  customerId: z.string().min(1).max(255).optional().meta({ description: 'ops/finance only: filter by customer' }),
+});
+
+export const EventListQuery = z.strictObject({
+  limit: Limit(500, 100),
+  cursor: Cursor.optional(),
+});
+
+export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).meta({ id: 'CancelOrder' });
+
+export const OrderEventResource = z
+  .object({ type: z.string(), status: z.enum(ORDER_STATUSES), at: Timestamp, reason: z.string().optional(), actor: z.string().optional() })
+  .meta({ id: 'OrderEvent' });
+
+const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+export const ProductPage = page(ProductResource).meta({ id: 'ProductPage' });
+export const OrderPage = page(OrderResource).meta({ id: 'OrderPage' });
+export const OrderEventPage = page(OrderEventResource).meta({ id: 'OrderEventPage' });
+
+// ---------- headers ----------
+
+export const CreateOrderHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).meta({ description: '1–255 printable ASCII characters; scoped per customer' }),
+  prefer: z.string().optional().meta({ description: `\`wait=N\`: wait up to N seconds (capped at ${PREFER_WAIT_MAX_SECONDS}) for a settled state` }),
+});
+export const GetOrderHeaders = z.object({
+  'if-none-match': z.string().optional(),
+  prefer: z.string().optional().meta({ description: `With If-None-Match: \`wait=N\` long-polls up to N seconds (capped at ${PREFER_WAIT_MAX_SECONDS})` }),
+});

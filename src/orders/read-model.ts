@@ -1,0 +1,160 @@
+// The Order resource (DESIGN §4) built from orders + order_items + payments, the order
+// list and the timeline. Read-only: the rows are written by the orders/payments activities.
+import { createHash } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { OrderStatus, PaymentStatus } from './status.ts';
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export interface OrderResource {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: { sku: string; name: string; quantity: number; unitPrice: Money; lineTotal: Money }[];
+  total: Money;
+  payment: { status: PaymentStatus; reference?: string };
+  failure?: { code: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrderEventResource {
+  type: string;
+  status: OrderStatus;
+  at: string;
+  reason?: string;
+  actor?: string;
+}
+
+/** Order as stored, plus what the API needs for idempotency and paging. */
+export interface OrderRecord {
+  order: OrderResource;
+  idempotencyKey: string;
+  requestFingerprint: string;
+  /** Exact (microsecond) created_at, for keyset paging. */
+  createdAtKey: string;
+}
+
+type OrderRow = {
+  id: string;
+  customer_id: string;
+  status: OrderStatus;
+  currency: string;
+  total_amount: number;
+  failure_code: string | null;
+  failure_message: string | null;
+  idempotency_key: string;
+  request_fingerprint: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+  created_key: string;
+  payment_status: PaymentStatus | null;
+  payment_reference: string | null;
+};
+type ItemRow = { order_id: string; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string };
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+const SELECT_ORDERS = `
+  select o.id, o.customer_id, o.status, o.currency, o.total_amount, o.failure_code, o.failure_message,
+         o.idempotency_key, o.request_fingerprint, o.created_at, o.updated_at,
+         to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key,
+         p.status as payment_status, p.provider_reference as payment_reference
+    from orders o left join payments p on p.order_id = o.id`;
+
+/** Strong ETag: a hash of the exact JSON representation, so it changes exactly when the body does. */
+export const etagOf = (order: OrderResource): string => `"${createHash('sha256').update(JSON.stringify(order)).digest('base64url').slice(0, 27)}"`;
+
+export function createOrderReadModel(orm: MikroORM) {
+  const conn = () => orm.em.getConnection();
+
+  async function withItems(rows: OrderRow[]): Promise<OrderRecord[]> {
+    if (!rows.length) return [];
+    const items = await conn().execute<ItemRow[]>(
+      `select order_id, sku, name, quantity, unit_price_amount, currency from order_items where order_id in (${rows.map(() => '?').join(',')}) order by order_id, line_no`,
+      rows.map((r) => r.id),
+    );
+    const byOrder = new Map<string, ItemRow[]>();
+    for (const it of items) byOrder.set(it.order_id, [...(byOrder.get(it.order_id) ?? []), it]);
+    return rows.map((r) => {
+      const currency = r.currency.trim();
+      const order: OrderResource = {
+        id: r.id,
+        customerId: r.customer_id,
+        status: r.status,
+        items: (byOrder.get(r.id) ?? []).map((it) => ({
+          sku: it.sku,
+          name: it.name,
+          quantity: it.quantity,
+          unitPrice: { amount: it.unit_price_amount, currency: it.currency.trim() },
+          lineTotal: { amount: it.unit_price_amount * it.quantity, currency: it.currency.trim() },
+        })),
+        total: { amount: r.total_amount, currency },
+        payment: { status: r.payment_status ?? 'PENDING', ...(r.payment_reference ? { reference: r.payment_reference } : {}) },
+        ...(r.failure_code ? { failure: { code: r.failure_code, message: r.failure_message ?? r.failure_code } } : {}),
+        createdAt: iso(r.created_at),
+        updatedAt: iso(r.updated_at),
+      };
+      return { order, idempotencyKey: r.idempotency_key, requestFingerprint: r.request_fingerprint, createdAtKey: r.created_key };
+    });
+  }
+
+  return {
+    async get(orderId: string): Promise<OrderRecord | undefined> {
+      const rows = await conn().execute<OrderRow[]>(`${SELECT_ORDERS} where o.id = ?`, [orderId]);
+      return (await withItems(rows))[0];
+    },
+
+    async findByIdempotencyKey(customerId: string, key: string): Promise<OrderRecord | undefined> {
+      const rows = await conn().execute<OrderRow[]>(`${SELECT_ORDERS} where o.customer_id = ? and o.idempotency_key = ?`, [customerId, key]);
+      return (await withItems(rows))[0];
+    },
+
+    /** Newest first; keyset paging on (created_at, id). */
+    async list(q: { customerId?: string; status?: OrderStatus; limit: number; after?: { createdAt: string; id: string } }): Promise<{ records: OrderRecord[]; hasMore: boolean }> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (q.customerId !== undefined) {
+        where.push('o.customer_id = ?');
+        params.push(q.customerId);
+      }
+      if (q.status) {
+        where.push('o.status = ?');
+        params.push(q.status);
+      }
+      if (q.after) {
+        where.push('(o.created_at, o.id) < (?::timestamptz, ?::uuid)');
+        params.push(q.after.createdAt, q.after.id);
+      }
+      const rows = await conn().execute<OrderRow[]>(
+        `${SELECT_ORDERS} ${where.length ? `where ${where.join(' and ')}` : ''} order by o.created_at desc, o.id desc limit ?`,
+        [...params, q.limit + 1],
+      );
+      return { records: await withItems(rows.slice(0, q.limit)), hasMore: rows.length > q.limit };
+    },
+
+    /** The timeline, oldest first; keyset paging on the event id. */
+    async events(orderId: string, q: { limit: number; afterId?: number }): Promise<{ data: (OrderEventResource & { id: number })[]; hasMore: boolean }> {
+      const rows = await conn().execute<{ id: string | number; type: string; status: OrderStatus; at: Date | string; reason: string | null; actor: string | null }[]>(
+        `select id, type, status, at, reason, actor from order_events where order_id = ? ${q.afterId !== undefined ? 'and id > ?' : ''} order by id limit ?`,
+        [orderId, ...(q.afterId !== undefined ? [q.afterId] : []), q.limit + 1],
+      );
+      return {
+        data: rows.slice(0, q.limit).map((r) => ({
+          id: Number(r.id),
+          type: r.type,
+          status: r.status,
+          at: iso(r.at),
+          ...(r.reason ? { reason: r.reason } : {}),
+          ...(r.actor ? { actor: r.actor } : {}),
+        })),
+        hasMore: rows.length > q.limit,
+      };
+    },
+  };
+}
+
+export type OrderReadModel = ReturnType<typeof createOrderReadModel>;
