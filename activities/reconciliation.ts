@@ -1,4 +1,179 @@
-// Placeholder: reconciliation activities (issue 6). Registered on the payments pool.
-export function createReconciliationActivities(_deps: unknown) {
-  return {};
+// Reconciliation activities (registered on the payments pool, next to the payment
+// activities). They read the provider and our records, persist runs and findings, and do
+// the non-money repairs (ledger backfills). Money-moving repairs are NOT here: the workflow
+// calls the checkout's own payment activities (voidPayment / refundPayment / capturePayment,
+// keys `order-<id>:<operation>`), so reconciliation and checkout can never both move money.
+import { ApplicationFailure } from '@temporalio/common';
+import type { PaymentProvider } from '../src/payments/provider.ts';
+import * as payments from '../src/payments/service.ts';
+import { DEFAULT_GRACE_MS, classify, paymentStatusForIntent, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from '../src/reconciliation/classify.ts';
+import { loadCase, scanWindow } from '../src/reconciliation/scan.ts';
+import * as store from '../src/reconciliation/store.ts';
+import type { PaymentUpdate, ReconciliationSummary } from '../workflows/contracts.ts';
+import { timed, type ActivityDeps } from './deps.ts';
+
+export interface BeginRunInput {
+  runId: string;
+  trigger: 'schedule' | 'manual';
+  lookbackMs?: number;
 }
+
+export interface ScanInput {
+  runId: string;
+  windowStart: string;
+  windowEnd: string;
+  capturedPolicy?: CapturedPolicy;
+  graceMs?: number;
+}
+
+/** One repair the workflow must carry out (plain data across the Temporal boundary). */
+export interface RepairTask {
+  findingId: number;
+  kind: FindingKind;
+  action: RepairAction;
+  orderId: string | null;
+  paymentIntentId: string | null;
+  isNew: boolean;
+}
+
+export interface ScanSummary {
+  checked: number;
+  matched: number;
+  inFlight: number;
+  newFindings: number;
+  reobserved: number;
+  resolved: number;
+  repairs: RepairTask[];
+}
+
+export interface RepairCheck {
+  proceed: boolean;
+  reason?: string;
+  /** The action that still applies on a fresh look (e.g. capture → flag_order once the authorization expired). */
+  action?: RepairAction;
+  orderId?: string | null;
+  paymentIntentId?: string | null;
+  update?: PaymentUpdate;
+}
+
+/** Outcomes after which a finding's action is not attempted again. */
+const FINAL_OUTCOMES = new Set(['voided', 'refunded', 'captured', 'noop', 'signalled', 'backfilled', 'flagged', 'no_longer_applies', 'already_resolved']);
+/** Max repairs handed to one run (the rest are picked up by the next run): bounds workflow history. */
+export const MAX_REPAIRS_PER_RUN = 500;
+
+export function createReconciliationActivities(deps: ActivityDeps) {
+  const provider = (): PaymentProvider => {
+    if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
+    return deps.provider;
+  };
+  const cfg = deps.config?.reconciliation;
+  const policy = (p?: CapturedPolicy): CapturedPolicy => p ?? cfg?.capturedPolicy ?? 'refund';
+  const em = () => deps.orm.em.fork();
+
+  return {
+    /** Creates (or, when resumed, returns) the run row and its window. */
+    async beginReconciliationRun(input: BeginRunInput): Promise<store.RunWindow> {
+      return timed(deps, 'beginReconciliationRun', () => store.beginRun(em(), { runId: input.runId, trigger: input.trigger, lookbackMs: input.lookbackMs ?? cfg?.lookbackMs ?? 2 * 3_600_000 }));
+    },
+
+    /** Compares the provider and our records for the window; saves findings; returns the repairs to do. */
+    async scanReconciliationWindow(input: ScanInput): Promise<ScanSummary> {
+      return timed(deps, 'scanReconciliationWindow', async () => {
+        const opts = { now: Date.now(), graceMs: input.graceMs ?? DEFAULT_GRACE_MS, capturedPolicy: policy(input.capturedPolicy) };
+        const scan = await scanWindow(em(), provider(), { start: new Date(input.windowStart), end: new Date(input.windowEnd) }, opts);
+        const saved = await store.saveFindings(em(), input.runId, scan.findings);
+        for (const f of saved) if (f.isNew) deps.metrics.reconciliationFindings.inc({ kind: f.kind });
+        const resolved = await store.resolveVanished(em(), input.runId, scan.examined, saved.map((f) => f.id));
+        await store.saveRunProgress(em(), input.runId, { checked: scan.checked, matched: scan.matched });
+        const repairs = saved
+          .filter((f) => f.action !== 'none' && !(f.actionOutcome && FINAL_OUTCOMES.has(f.actionOutcome)))
+          .slice(0, MAX_REPAIRS_PER_RUN)
+          .map((f): RepairTask => ({ findingId: f.id, kind: f.kind as FindingKind, action: f.action, orderId: f.orderId, paymentIntentId: f.providerReference, isNew: f.isNew }));
+        deps.logger.info({ runId: input.runId, checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, findings: saved.length, repairs: repairs.length, resolved }, 'reconciliation scan done');
+        return { checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, newFindings: saved.filter((f) => f.isNew).length, reobserved: saved.filter((f) => !f.isNew).length, resolved, repairs };
+      });
+    },
+
+    /**
+     * Right before a repair: reloads the order and the intent and re-applies the rules (no
+     * grace), so a checkout that moved on in the meantime is never touched. For a
+     * signal_workflow repair it also writes the provider's state into the ledger (source
+     * 'reconciliation', event id `reconciliation:<pi>:<status>`), as the webhook intake would have.
+     */
+    async checkReconciliationRepair(input: { findingId: number; capturedPolicy?: CapturedPolicy }): Promise<RepairCheck> {
+      return timed(deps, 'checkReconciliationRepair', async () => {
+        const f = await store.findingById(em(), input.findingId);
+        if (!f) return { proceed: false, reason: 'finding_not_found' };
+        if (f.resolvedAt) return { proceed: false, reason: 'already_resolved' };
+        const c = await loadCase(em(), provider(), { orderId: f.orderId, paymentIntentId: f.providerReference });
+        const fresh = classify(c, { now: Date.now(), graceMs: 0, capturedPolicy: policy(input.capturedPolicy) });
+        const same = fresh.outcome === 'findings' ? fresh.findings.find((d) => d.kind === f.kind) : undefined;
+        if (!same) return { proceed: false, reason: 'no_longer_applies' };
+        const update = same.details.update as PaymentUpdate | undefined;
+        if (same.action === 'signal_workflow' && update && c.intent) {
+          await payments.recordPaymentInteraction(em(), {
+            orderId: c.orderId!, provider: provider().name, providerEventId: update.providerEventId, type: update.type, source: 'reconciliation',
+            providerReference: c.intent.id, amount: c.intent.amount, currency: c.intent.currency, providerStatus: c.intent.status,
+            paymentStatus: paymentStatusForIntent(c.intent), capturedAmount: c.intent.amountReceived, refundedAmount: c.intent.amountRefunded,
+            payload: { reconciliationRunId: f.runId, findingId: f.id },
+          });
+        }
+        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update };
+      });
+    },
+
+    /** ledger_missing_refund / ledger_missing_event: writes the missing ledger rows and moves our payments row forward. */
+    async backfillReconciliationLedger(input: { findingId: number }): Promise<{ outcome: string; rows: number }> {
+      return timed(deps, 'backfillReconciliationLedger', async () => {
+        const f = await store.findingById(em(), input.findingId);
+        if (!f || f.resolvedAt) return { outcome: 'already_resolved', rows: 0 };
+        const intent = f.providerReference ? await provider().retrieve(f.providerReference) : undefined;
+        if (!intent) return { outcome: 'no_longer_applies', rows: 0 };
+        const orderId = f.orderId ?? intent.orderId ?? null;
+        const common = {
+          orderId: orderId as string, provider: provider().name, source: 'reconciliation' as const, providerReference: intent.id, currency: intent.currency,
+          payload: { reconciliationRunId: f.runId, findingId: f.id } as Record<string, unknown>,
+        };
+        let rows = 0;
+        const details = f.details ?? {};
+        const refunds = (details.refunds as { id: string; amount: number }[] | undefined) ?? [];
+        const events = (details.events as { id: string; type: string; status?: string }[] | undefined) ?? [];
+        for (const r of refunds) {
+          const res = await payments.recordPaymentInteraction(em(), { ...common, providerEventId: r.id, type: 'refund.succeeded', amount: r.amount, providerStatus: 'succeeded', payload: { ...common.payload, refundId: r.id } });
+          if (res.recorded) rows++;
+        }
+        for (const e of events) {
+          const res = await payments.recordPaymentInteraction(em(), { ...common, providerEventId: e.id, type: e.type, amount: intent.amount, providerStatus: e.status ?? null, payload: { ...common.payload, eventId: e.id } });
+          if (res.recorded) rows++;
+        }
+        // Finally bring the payments row to the provider's state (forward only).
+        const res = await payments.recordPaymentInteraction(em(), {
+          ...common, providerEventId: reconciliationEventId(intent.id, `${intent.status}:${intent.amountReceived}:${intent.amountRefunded}`), type: 'payment_intent.reconciled',
+          amount: intent.amount, providerStatus: intent.status, paymentStatus: paymentStatusForIntent(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,
+        });
+        if (res.recorded) rows++;
+        return { outcome: 'backfilled', rows };
+      });
+    },
+
+    /** Records what a repair did (and counts it). */
+    async recordReconciliationRepair(input: { findingId: number; kind: string; outcome: string; resolved: boolean; needsHuman?: boolean; details?: Record<string, unknown> }): Promise<void> {
+      return timed(deps, 'recordReconciliationRepair', async () => {
+        await store.recordRepair(em(), input);
+        deps.metrics.reconciliationRepairs.inc({ kind: input.kind, outcome: input.outcome });
+      });
+    },
+
+    /** Closes the run (COMPLETED or FAILED) and refreshes the run counter and the oldest-finding gauge. */
+    async completeReconciliationRun(input: { runId: string; status: 'COMPLETED' | 'FAILED'; checked?: number; matched?: number; error?: string }): Promise<ReconciliationSummary> {
+      return timed(deps, 'completeReconciliationRun', async () => {
+        const counts = await store.finishRun(em(), input.runId, input.status, input.checked === undefined ? undefined : { checked: input.checked, matched: input.matched ?? 0 }, input.error);
+        deps.metrics.reconciliationRuns.inc({ status: input.status });
+        deps.metrics.oldestUnresolvedFinding.set(await store.oldestUnresolvedAgeSeconds(em()));
+        return { runId: input.runId, status: input.status, ...counts };
+      });
+    },
+  };
+}
+
+export type ReconciliationActivities = ReturnType<typeof createReconciliationActivities>;
