@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
         return { requestId: locals?.requestId, ...(locals?.orderId ? { orderId: locals.orderId } : {}) };
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     }),
   );
 

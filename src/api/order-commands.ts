@@ -127,6 +127,8 @@ export function createOrderCommands(deps: { config: Config; temporal: Client; re
       try {
         recorded = await startCheckout(input, body.items.length);
       } catch (err) {
+        // Forget our claim: the workflow may or may not exist; its recorded fingerprint still guards key reuse.
+        if (claimed) release(customerId, key);
         if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowNotFoundError) {
           // The workflow for this key already ran to completion; its order row is the answer.
           const done = await recordedOrThrow(customerId, key, fingerprint);
