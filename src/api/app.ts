@@ -72,6 +72,8 @@ export function createApp(deps: AppDeps): Express {
   // app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));  // src/api/routes/webhooks.ts not landed yet
 
   app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
+  // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
+  app.use(['/v1/orders', '/v1/admin', '/v1/finance'], auth);
   app.use(requireJson());
   app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(safeJsonBody());
@@ -85,8 +87,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
 
-  // Authenticated
-  app.use(['/v1/orders', '/v1/admin', '/v1/finance'], auth);
+  // Authenticated (see above)
   const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
   app.use(orderRoutes({ readModel, commands, changes, metrics, createLimiter }));
   app.use(adminRoutes(catalog));

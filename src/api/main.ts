@@ -2,7 +2,7 @@
 // is a one-paragraph fatal message naming the cause and the fix), listen on PORT, and shut
 // down gracefully: stop accepting, let in-flight requests finish, close connections.
 import type { Server } from 'node:http';
-import { loadConfig, type Config } from '../infra/config.ts';
+import { loadConfig, redactUrl as redact, type Config } from '../infra/config.ts';
 import { Lifecycle, fatal } from '../infra/lifecycle.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics } from '../infra/metrics.ts';
@@ -79,16 +79,6 @@ function closeServer(server: Server, graceMs = 35_000): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
-  }
 }
 
 main().catch((err) => fatal(undefined, 'The API failed to start.', err));

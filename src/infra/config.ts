@@ -213,3 +213,14 @@ function toConfig(e: Env) {
 }
 
 export type Config = ReturnType<typeof toConfig>;
+
+/** postgres://user:secret@host/db → postgres://user:***@host/db (for logs and fatal messages). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -49,6 +49,7 @@ export interface ApiFixture {
 
 export async function startApiFixture(opts: TestStackOptions = {}): Promise<ApiFixture> {
   const stack = await startTestStack(opts);
+  await stack.redis.flushdb(); // rate-limit windows and idempotency claims of earlier suites
   const redisSub = createRedis(stack.config.redis);
   redisSub.on('error', () => undefined);
   const build = (config: Config) => createApp({ config, orm: stack.orm, redis: stack.redis, redisSub, temporal: stack.client, logger: stack.logger, metrics: stack.metrics });

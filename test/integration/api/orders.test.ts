@@ -16,7 +16,8 @@ let ops: string;
 let finance: string;
 
 beforeAll(async () => {
-  f = await startApiFixture();
+  // Generous per-customer limit: the storm alone sends 50 creations in a second.
+  f = await startApiFixture({ env: { RATE_LIMIT_ORDERS_PER_MINUTE: '10000' } });
   [alice, bob, ops, finance] = await Promise.all([f.token('alice', 'customer'), f.token('bob', 'customer'), f.token('olga', 'ops'), f.token('fin', 'finance')]);
 }, 120_000);
 afterAll(async () => f?.stop());
@@ -28,10 +29,13 @@ const place = (token: string, key: string, body: object = orderBody(), prefer?: 
 };
 const getOrder = (token: string, id: string) => f.http().get(`/v1/orders/${id}`).set('Authorization', bearer(token));
 const count = async (sql: string, params: unknown[] = []) => Number((await f.stack.orm.em.getConnection().execute<{ n: number }[]>(sql, params))[0].n);
+/** Waits until nothing moves any more: terminal, or CONFIRMED with the capture done (capture follows CONFIRMED). */
 const settled = (token: string, id: string) =>
   eventually(async () => {
     const res = await getOrder(token, id);
-    return ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].includes(res.body.status) ? res : undefined;
+    const { status, payment } = res.body;
+    const quiet = ['REJECTED', 'PAYMENT_FAILED'].includes(status) || (status === 'CONFIRMED' && payment.status === 'CAPTURED') || (status === 'CANCELLED' && ['VOIDED', 'REFUNDED', 'FAILED'].includes(payment.status));
+    return quiet ? res : undefined;
   });
 
 describe('creating orders', () => {
@@ -118,6 +122,7 @@ describe('reading orders', () => {
   let confirmedId: string;
   beforeAll(async () => {
     confirmedId = (await place(alice, 'read-1', orderBody([{ sku: 'HOM-PAN-04', quantity: 1 }]), 'wait=15').expect(201)).body.id;
+    await settled(alice, confirmedId); // CONFIRMED and captured: the representation is now stable
   });
 
   it('serves a strong ETag that is stable while nothing changes; If-None-Match → 304', async () => {

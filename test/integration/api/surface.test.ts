@@ -14,7 +14,7 @@ let finance: string;
 
 beforeAll(async () => {
   f = await startApiFixture({ pools: [] });
-  customer = await f.token('alice', 'customer');
+  customer = await f.token('alice-surface', 'customer');
   ops = await f.token('olga', 'ops');
   finance = await f.token('fin', 'finance');
 }, 120_000);
