@@ -34,6 +34,8 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   metrics: Metrics;
+  /** Safety-net Postgres re-check period of Prefer: wait / long-polls (default 1.5 s). */
+  waitRecheckMs?: number;
   /** True once graceful shutdown began: /readyz then answers 503. */
   isStopping?: () => boolean;
 }
@@ -47,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
 
   const catalog = createCatalogService({ orm, redis, logger });
   const readModel = createOrderReadModel(orm);
-  const changes = createOrderChangeHub({ redisSub: deps.redisSub, config, logger });
+  const changes = createOrderChangeHub({ redisSub: deps.redisSub, config, logger, recheckMs: deps.waitRecheckMs });
   const commands = createOrderCommands({ config, temporal: deps.temporal, redis, readModel, catalog, logger });
   const verify = createVerifier(config.auth);
   const auth = authenticate(verify);

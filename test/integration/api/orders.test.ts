@@ -157,6 +157,19 @@ describe('reading orders', () => {
     expect(final.headers.etag).not.toBe(etag);
   });
 
+  it('long-poll wake-ups come from Redis pub/sub (not the slow re-check)', async () => {
+    const app = createApp({ config: f.stack.config, orm: f.stack.orm, redis: f.stack.redis, redisSub: f.redisSub, temporal: f.stack.client, logger: f.stack.logger, metrics: f.stack.metrics, waitRecheckMs: 60_000 });
+    const id = (await place(bob, 'pubsub-1', orderBody([{ sku: 'CMP-KEYBOARD-02', quantity: 1 }]), 'wait=15').expect(201)).body.id;
+    const etag = (await settled(bob, id)).headers.etag;
+    const t = Date.now();
+    const poll = supertest(app).get(`/v1/orders/${id}`).set('Authorization', bearer(bob)).set('If-None-Match', etag).set('Prefer', 'wait=25').then((r) => r);
+    await new Promise((r) => setTimeout(r, 300));
+    await f.http().post(`/v1/orders/${id}/cancel`).set('Authorization', bearer(ops)).send({ reason: 'pub/sub check' }).expect(202);
+    const changed = await poll;
+    expect(changed.status).toBe(200);
+    expect(Date.now() - t).toBeLessThan(8000);
+  });
+
   it('lists the caller’s orders newest first with cursor paging; ops/finance see all and filter by customer', async () => {
     const all: string[] = [];
     let cursor: string | null = null;
