@@ -35,6 +35,8 @@ export interface PoolWorkerDeps extends ActivityDeps {
   client?: Client;
   /** Pre-bundled workflow code (production and tests); otherwise workflowsPath is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** A seam for tests (fault injection) and instrumentation: wraps a pool's activities. */
+  wrapActivities?: (pool: PoolName, activities: Record<string, (...args: any[]) => Promise<unknown>>) => Record<string, (...args: any[]) => Promise<unknown>>;
 }
 
 export function parsePools(names: readonly string[]): PoolName[] {
@@ -47,6 +49,7 @@ export function parsePools(names: readonly string[]): PoolName[] {
 /** Worker options for one pool: its task queue, its activities or workflows, its limits. */
 export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOptions {
   const { config } = deps;
+  const acts = <T extends Record<string, (...args: any[]) => Promise<unknown>>>(a: T) => (deps.wrapActivities ? deps.wrapActivities(pool, a) : a);
   const base = {
     connection: deps.connection,
     namespace: deps.namespace ?? config.temporal.namespace,
@@ -63,13 +66,13 @@ export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOp
         maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       };
     case 'inventory':
-      return { ...base, activities: createInventoryActivities(deps), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
+      return { ...base, activities: acts(createInventoryActivities(deps)), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
     case 'orders':
-      return { ...base, activities: createOrderActivities(deps), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
+      return { ...base, activities: acts(createOrderActivities(deps)), maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities };
     case 'payments':
       return {
         ...base,
-        activities: { ...createPaymentActivities(deps), ...createReconciliationActivities(deps) },
+        activities: acts({ ...createPaymentActivities(deps), ...createReconciliationActivities(deps) }),
         maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
         // The provider's rate limit applies to the whole queue, across every replica.
         maxTaskQueueActivitiesPerSecond: config.worker.paymentsMaxPerSecond,

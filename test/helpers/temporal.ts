@@ -4,7 +4,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolveBinary } from '../../src/infra/binaries.ts';
-import { SA } from '../../workflows/search-attributes.ts';
+import protos from '@temporalio/proto';
+import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(SA);
 
@@ -32,9 +33,16 @@ export function startLocalTemporal(opts: { extraArgs?: string[]; dbFilename?: st
 }
 
 /** The time-skipping test server: `env.sleep('1h')` and workflow timers advance instantly. */
-export function startTimeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: resolveBinary('temporal-test-server', process.env.TEMPORAL_TEST_SERVER_PATH) } },
   });
+  // The test server knows no custom search attributes until told (the workflow upserts them).
+  const { IndexedValueType } = protos.temporal.api.enums.v1;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTE_DEFINITIONS).map(([name, type]) => [name, type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
 }

@@ -1,0 +1,255 @@
+// Every path of the checkout saga on the time-skipping server (15-minute 3-D Secure
+// deadlines, capture backoff and the 30-day aftercare window pass instantly), with the real
+// activities against Postgres and the payment sandbox. Each test pins the compensations
+// that ran and the final state — in the workflow, the database and at the provider.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { CheckoutState } from '../../workflows/contracts.ts';
+import { cancelOrderUpdate, getStateQuery, orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
+import type { checkout } from '../../workflows/checkout.ts';
+import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
+import { eventually, gate, outage, startHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(async () => h?.close());
+beforeEach(() => h.reset());
+
+const db = {
+  order: async (id: string) => (await h.orm.em.getConnection().execute(`select status, failure_code, attention from orders where id = ?`, [id]))[0],
+  events: async (id: string) => (await h.orm.em.getConnection().execute<{ type: string; from_status: string | null; status: string }[]>(
+    'select type, from_status, status from order_events where order_id = ? order by id', [id])).map((e) => `${e.type}:${e.from_status ?? '-'}→${e.status}`),
+  reservations: async (id: string) => (await h.orm.em.getConnection().execute<{ state: string; quantity: number }[]>('select state, quantity from reservations where order_id = ?', [id])),
+  payment: async (id: string) => (await h.orm.em.getConnection().execute('select status, captured_amount, refunded_amount from payments where order_id = ?', [id]))[0],
+  reserved: async (sku: string) => Number((await h.orm.em.getConnection().execute<{ n: string }[]>('select coalesce(sum(reserved),0) as n from inventory_levels where sku = ?', [sku]))[0].n),
+  onHand: async (sku: string) => Number((await h.orm.em.getConnection().execute<{ n: string }[]>('select coalesce(sum(on_hand),0) as n from inventory_levels where sku = ?', [sku]))[0].n),
+};
+
+async function start(input: TestOrderInput) {
+  const full = checkoutInput(input);
+  // The time-skipping server lacks update-with-start: start, then the same update.
+  const handle = await h.env.client.workflow.start<typeof checkout>('checkout', { workflowId: `order-${full.orderId}`, taskQueue: 'checkout', args: [full] });
+  const recorded = await handle.executeUpdate(orderRecordedUpdate);
+  return { handle, recorded, orderId: full.orderId };
+}
+
+const compensationsOf = (s: CheckoutState) => s.compensations.map((c) => `${c.kind}:${c.outcome}`);
+
+describe('checkout saga (time-skipping)', () => {
+  it('happy path: reserves, authorizes, confirms (stock committed), captures, then closes after aftercare', async () => {
+    const sku = 'CMP-KEYBOARD-02';
+    const onHandBefore = await db.onHand(sku);
+    const { handle, recorded, orderId } = await start({ lines: [{ sku, quantity: 2 }, { sku: 'HOM-LAMP-03', quantity: 1 }] });
+    expect(recorded).toMatchObject({ status: 'PENDING', totalAmount: 2 * 11900 + 4900, currency: 'USD', unknownSkus: [] });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED', step: 'done', compensations: [] });
+    expect(await db.order(orderId)).toMatchObject({ status: 'CONFIRMED', attention: null });
+    expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED']);
+    expect((await db.reservations(orderId)).every((r) => r.state === 'COMMITTED')).toBe(true);
+    expect(await db.onHand(sku)).toBe(onHandBefore - 2);
+    expect(await db.payment(orderId)).toMatchObject({ status: 'CAPTURED', captured_amount: 28700, refunded_amount: 0 });
+    expect(await h.sandbox.liveIntents(orderId)).toEqual([expect.objectContaining({ status: 'succeeded', amount_received: 28700 })]);
+    expect(h.calls.filter((c) => !c.startsWith('flag'))).toEqual(['recordOrder', 'reserveStock', 'authorizePayment', 'confirmOrder', 'capturePayment']);
+  });
+
+  it('out of stock: REJECTED (out_of_stock), nothing reserved, nothing charged', async () => {
+    const { handle, orderId } = await start({ lines: [{ sku: 'HOM-KETTLE-01', quantity: 1 }, { sku: 'BOK-LEDGER-03', quantity: 2 }] });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'REJECTED', paymentStatus: 'PENDING', failure: { code: 'out_of_stock' }, compensations: [] });
+    expect(await db.reservations(orderId)).toEqual([]);
+    expect(await db.reserved('HOM-KETTLE-01')).toBe(0);
+    expect(await h.sandbox.intents({ orderId })).toEqual([]);
+    expect(h.calls).not.toContain('authorizePayment');
+    expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→REJECTED']);
+  });
+
+  it.each([
+    ['pm_card_chargeDeclined', 'payment_declined'],
+    ['pm_card_chargeDeclinedInsufficientFunds', 'insufficient_funds'],
+  ])('declined card (%s): releases the stock, PAYMENT_FAILED with %s', async (paymentMethod, code) => {
+    const sku = 'OUT-BOTTLE-03';
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 3 }], paymentMethod });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'PAYMENT_FAILED', paymentStatus: 'FAILED', failure: { code } });
+    expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
+    expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+    expect(await db.reserved(sku)).toBe(0);
+    expect(await db.order(orderId)).toMatchObject({ status: 'PAYMENT_FAILED', failure_code: code });
+    expect(await db.payment(orderId)).toMatchObject({ status: 'FAILED', captured_amount: 0 });
+    expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
+  });
+
+  it('3-D Secure completed: AWAITING_PAYMENT_ACTION, then the webhook signal → confirm and capture', async () => {
+    const { handle, orderId } = await start({ lines: [{ sku: 'AUD-EARBUDS-02', quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired' });
+    const waiting = await eventually(async () => {
+      const s = await handle.query(getStateQuery);
+      return s.status === 'AWAITING_PAYMENT_ACTION' && s;
+    });
+    expect(waiting).toMatchObject({ paymentStatus: 'REQUIRES_ACTION', step: 'awaiting_payment_action' });
+    expect(waiting.paymentActionDeadline).toBeDefined();
+    expect(await db.order(orderId)).toMatchObject({ status: 'AWAITING_PAYMENT_ACTION' });
+    const intent = await h.sandbox.authenticate(waiting.paymentReference!, 'succeed');
+    expect(intent.status).toBe('requires_capture');
+    // Delivered twice, as webhooks may be: the second one is ignored.
+    const update = { providerEventId: 'evt_3ds_ok_1', type: 'payment_intent.amount_capturable_updated', paymentIntentId: intent.id, providerStatus: intent.status };
+    await handle.signal(paymentUpdateSignal, update);
+    await handle.signal(paymentUpdateSignal, update);
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED', compensations: [] });
+    expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→CONFIRMED']);
+    expect(h.calls.filter((c) => c === 'syncPayment')).toHaveLength(1);
+  });
+
+  it('3-D Secure failed: void + release, PAYMENT_FAILED (payment_action_failed)', async () => {
+    const sku = 'AUD-EARBUDS-02';
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired' });
+    const waiting = await eventually(async () => {
+      const s = await handle.query(getStateQuery);
+      return s.status === 'AWAITING_PAYMENT_ACTION' && s;
+    });
+    const intent = await h.sandbox.authenticate(waiting.paymentReference!, 'fail');
+    await handle.signal(paymentUpdateSignal, { providerEventId: 'evt_3ds_fail_1', type: 'payment_intent.payment_failed', paymentIntentId: intent.id, providerStatus: intent.status });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'PAYMENT_FAILED', failure: { code: 'payment_action_failed' } });
+    expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
+    expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+    expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
+  });
+
+  it('3-D Secure never completed: after the deadline void + release, PAYMENT_FAILED (payment_action_timeout)', async () => {
+    const sku = 'AUD-SPEAKER-03';
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired', paymentActionTimeout: '15m' });
+    const final = await handle.result(); // the 15 minutes pass instantly
+    expect(final).toMatchObject({ status: 'PAYMENT_FAILED', paymentStatus: 'VOIDED', failure: { code: 'payment_action_timeout' } });
+    expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
+    expect(await db.reserved(sku)).toBe(0);
+    const [intent] = await h.sandbox.intents({ orderId });
+    expect(intent.status).toBe('canceled');
+    expect(await db.payment(orderId)).toMatchObject({ status: 'VOIDED' });
+    expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→PAYMENT_FAILED']);
+  });
+
+  describe('cancellation runs exactly the compensations the progress needs', () => {
+    const cancel = (handle: { executeUpdate: (...a: any[]) => Promise<any> }, role: 'customer' | 'ops' = 'customer') =>
+      handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: role === 'ops' ? 'ops-1' : 'the-customer', role, reason: 'changed my mind' }] });
+
+    it('before reserve: nothing to undo', async () => {
+      const g = gate();
+      h.hooks.recordOrder = { after: () => g.wait() };
+      const input = checkoutInput({ lines: [{ sku: 'HOM-PAN-04', quantity: 1 }] });
+      const handle = await h.env.client.workflow.start('checkout', { workflowId: `order-${input.orderId}`, taskQueue: 'checkout', args: [input] });
+      await g.reached;
+      const pending = cancel(handle);
+      await eventually(async () => (await handle.query(getStateQuery)) && true);
+      g.open();
+      expect(await pending).toMatchObject({ accepted: true });
+      const final = (await handle.result()) as CheckoutState;
+      expect(final).toMatchObject({ status: 'CANCELLED', failure: { code: 'cancelled' }, compensations: [] });
+      expect(h.calls).not.toContain('reserveStock');
+      expect(await db.events(input.orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CANCELLED']);
+    });
+
+    it('after reserve: releases the stock only', async () => {
+      const sku = 'HOM-PAN-04';
+      const g = gate();
+      h.hooks.reserveStock = { after: () => g.wait() };
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 2 }] });
+      await g.reached;
+      const pending = cancel(handle);
+      g.open();
+      await pending;
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'CANCELLED' });
+      expect(compensationsOf(final)).toEqual(['release_stock:done']);
+      expect(h.calls).not.toContain('authorizePayment');
+      expect(await db.reserved(sku)).toBe(0);
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+    });
+
+    it('after authorize (cancel arrives while the charge is in flight): voids and releases', async () => {
+      const sku = 'HOM-GRINDER-02';
+      const g = gate();
+      h.hooks.authorizePayment = { after: () => g.wait() };
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }] });
+      await g.reached;
+      const pending = cancel(handle);
+      g.open();
+      await pending;
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'VOIDED' });
+      expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
+      expect(h.calls).not.toContain('confirmOrder');
+      const [intent] = await h.sandbox.intents({ orderId });
+      expect(intent.status).toBe('canceled');
+      expect(await db.payment(orderId)).toMatchObject({ status: 'VOIDED' });
+      expect(await db.reserved(sku)).toBe(0);
+    });
+
+    it('after capture: the customer is refused; ops cancel refunds (CANCELLED, REFUNDED)', async () => {
+      const { handle, orderId } = await start({ lines: [{ sku: 'OUT-HEADLAMP-04', quantity: 2 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+      await expect(cancel(handle, 'customer')).rejects.toThrow(WorkflowUpdateFailedError);
+      const r = await cancel(handle, 'ops');
+      expect(r).toMatchObject({ accepted: true });
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
+      expect(compensationsOf(final)).toEqual(['refund_payment:done']);
+      const [intent] = await h.sandbox.intents({ orderId });
+      expect(intent).toMatchObject({ status: 'succeeded', amount_received: 9000, amount_refunded: 9000 });
+      expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 9000, refunded_amount: 9000 });
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+    });
+  });
+
+  it('capture failing (provider 500s) then succeeding: retried with backoff, CAPTURED', async () => {
+    h.hooks.capturePayment = {
+      before: async (attempt, [input]) => {
+        if (attempt === 1) await h.sandbox.setFaults({ errorNext: 2, matching: { method: 'POST', path: `/v1/payment_intents/${input.paymentIntentId}/capture` } });
+      },
+    };
+    const { handle, orderId } = await start({ lines: [{ sku: 'BOK-SAGAS-02', quantity: 1 }] });
+    const final = await handle.result();
+    await h.sandbox.clearFaults();
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED', compensations: [] });
+    expect(final.attention).toBeUndefined();
+    expect(h.calls.filter((c) => c === 'capturePayment')).toHaveLength(3);
+    expect(await db.payment(orderId)).toMatchObject({ status: 'CAPTURED', captured_amount: 3900 });
+  });
+
+  it('capture failing for good (authorization expired at the provider): stays CONFIRMED, flagged capture_failed for finance', async () => {
+    h.hooks.capturePayment = {
+      // The hold lapses before we capture: the provider cancels the intent on its own.
+      before: async (attempt, [input]) => {
+        if (attempt === 1) await h.provider.void(input.paymentIntentId, { idempotencyKey: `test-expire-${input.orderId}` });
+      },
+    };
+    const { handle, orderId } = await start({ lines: [{ sku: 'BOK-SYSTEMS-01', quantity: 1 }] });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'AUTHORIZED', attention: 'capture_failed', compensations: [] });
+    expect(await db.order(orderId)).toMatchObject({ status: 'CONFIRMED', attention: 'capture_failed' });
+    expect(await db.events(orderId)).toContain('attention_flagged:CONFIRMED→CONFIRMED');
+    expect((await h.metrics.ordersFlagged.get()).values).toEqual(expect.arrayContaining([expect.objectContaining({ labels: { attention: 'capture_failed' } })]));
+  });
+
+  it('a compensation failing then succeeding: flagged compensation_failed meanwhile, retried until done, flag cleared', async () => {
+    const sku = 'OUT-BACKPACK-02';
+    // Release fails for a whole round of attempts (a database outage), then recovers.
+    h.hooks.releaseStock = { before: (attempt) => { if (attempt <= 5) throw outage('postgres'); } };
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_chargeDeclined' });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'PAYMENT_FAILED', failure: { code: 'payment_declined' } });
+    expect(final.attention).toBeUndefined();
+    expect(final.compensations).toEqual([
+      expect.objectContaining({ kind: 'void_authorization', outcome: 'done', attempts: 1 }),
+      expect.objectContaining({ kind: 'release_stock', outcome: 'done', attempts: 2 }),
+    ]);
+    expect(h.calls.filter((c) => c === 'releaseStock')).toHaveLength(6);
+    expect(await db.reserved(sku)).toBe(0);
+    const events = await db.events(orderId);
+    expect(events).toEqual(expect.arrayContaining(['attention_flagged:PENDING→PENDING', 'attention_cleared:PENDING→PENDING']));
+    expect(events.at(-1)).toBe('status_changed:PENDING→PAYMENT_FAILED');
+    expect(await db.order(orderId)).toMatchObject({ attention: null });
+  });
+});
