@@ -8,6 +8,7 @@ import type { CheckoutState } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, getStateQuery, orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
+import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, gate, outage, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -251,5 +252,10 @@ describe('checkout saga (time-skipping)', () => {
     expect(events).toEqual(expect.arrayContaining(['attention_flagged:PENDING→PENDING', 'attention_cleared:PENDING→PENDING']));
     expect(events.at(-1)).toBe('status_changed:PENDING→PAYMENT_FAILED');
     expect(await db.order(orderId)).toMatchObject({ attention: null });
+  });
+
+  it('after every path above, the invariants I1–I5 hold in Postgres and at the provider', async () => {
+    const report = await assertInvariants({ orm: h.orm, sandbox: h.sandbox });
+    expect(report.orders).toBeGreaterThanOrEqual(14);
   });
 });
