@@ -1,0 +1,156 @@
+// Stripe webhook intake: verify the signature on the raw body, record the event in the
+// payment_events ledger (unique per provider event id → duplicates are harmless), and hand
+// it to the order's workflow as a PaymentUpdate signal. We answer 2xx only once Temporal has
+// accepted the signal, so Stripe keeps retrying while Temporal is down; processed_at is set
+// only after signalling, so a retried delivery of an unprocessed event signals again.
+// This code never writes order status: the workflow decides (and never moves backwards).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import Stripe from 'stripe';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
+import { orderWorkflowId, type PaymentUpdate } from '../../workflows/contracts.ts';
+import { paymentUpdateSignal } from '../../workflows/messages.ts';
+
+export const WEBHOOK_PROVIDER = 'stripe';
+/** Stripe's own default: a signature older than this is refused (replay protection). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNAL_DEADLINE_MS = 5_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface WebhookIntakeDeps {
+  orm: MikroORM;
+  temporal: Client;
+  webhookSecret: string;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'webhooksReceived'>;
+  /** How long to wait for Temporal to accept the signal before answering 503; default 5 s. */
+  signalTimeoutMs?: number;
+}
+
+export type WebhookOutcome =
+  /** Bad, missing or stale signature: nothing was recorded. */
+  | { kind: 'invalid_signature'; reason: string }
+  /** Already recorded and handed over earlier. */
+  | { kind: 'duplicate'; eventId: string }
+  /** Recorded and the workflow accepted the signal. */
+  | { kind: 'signalled'; eventId: string; orderId: string; redelivery: boolean }
+  /** Recorded; the workflow no longer runs (or never ran): left unprocessed for reconciliation. */
+  | { kind: 'workflow_closed'; eventId: string; orderId: string }
+  /** Recorded without an order (no metadata.order_id or not one of ours): for reconciliation. */
+  | { kind: 'unknown_order'; eventId: string }
+  /** Recorded but Temporal did not take the signal: answer 503 so that Stripe retries. */
+  | { kind: 'temporal_unavailable'; eventId: string; orderId: string; error: string };
+
+type StripeObject = Record<string, unknown> & { id?: string; object?: string; metadata?: Record<string, string> };
+
+/** What the workflow gets from an event: the intent it concerns and its status afterwards. */
+export function paymentUpdateFrom(event: Stripe.Event): PaymentUpdate | undefined {
+  const o = event.data.object as unknown as StripeObject;
+  const intentId = o.object === 'payment_intent' ? o.id : typeof o.payment_intent === 'string' ? o.payment_intent : undefined;
+  if (!intentId) return undefined;
+  let providerStatus = String(o.status ?? '');
+  if (o.object === 'charge') providerStatus = o.refunded ? 'refunded' : o.captured ? 'succeeded' : providerStatus;
+  if (o.object === 'refund') providerStatus = `refund_${providerStatus}`;
+  const err = o.last_payment_error as { code?: string; decline_code?: string } | null | undefined;
+  const update: PaymentUpdate = { providerEventId: event.id, type: event.type, paymentIntentId: intentId, providerStatus };
+  const failureCode = err?.decline_code ?? err?.code;
+  if (failureCode) update.failureCode = failureCode;
+  return update;
+}
+
+export function createWebhookIntake(deps: WebhookIntakeDeps) {
+  const { orm, temporal, logger } = deps;
+  const count = (outcome: WebhookOutcome['kind']) => deps.metrics?.webhooksReceived.inc({ outcome });
+
+  function verify(rawBody: Buffer | string, signature: string | undefined): Stripe.Event | { reason: string } {
+    if (!signature) return { reason: 'missing Stripe-Signature header' };
+    try {
+      return Stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+    } catch (err) {
+      return { reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async function knownOrder(orderId: string | undefined): Promise<string | undefined> {
+    if (!orderId || !UUID.test(orderId)) return undefined;
+    const rows = await orm.em.getConnection().execute<{ id: string }[]>('select id from orders where id = ?', [orderId]);
+    return rows.length ? rows[0].id : undefined;
+  }
+
+  /** Inserts the ledger row; returns whether it is new and whether it was already processed. */
+  async function record(event: Stripe.Event, orderId: string | undefined): Promise<{ id: number; fresh: boolean; processed: boolean; orderId?: string }> {
+    const o = event.data.object as unknown as StripeObject;
+    const conn = orm.em.getConnection();
+    const currency = typeof o.currency === 'string' && o.currency.length === 3 ? o.currency.toUpperCase() : null;
+    const reference = o.object === 'payment_intent' ? o.id : typeof o.payment_intent === 'string' ? o.payment_intent : (o.id ?? null);
+    const inserted = await conn.execute<{ id: string }[]>(
+      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload)
+       values (?, ?, ?, ?, 'webhook', ?, ?, ?, ?, ?)
+       on conflict (provider, provider_event_id) do nothing returning id`,
+      [orderId ?? null, WEBHOOK_PROVIDER, event.id, event.type, reference, typeof o.amount === 'number' ? o.amount : null, currency, typeof o.status === 'string' ? o.status : null, JSON.stringify(event)],
+    );
+    if (inserted.length) return { id: Number(inserted[0].id), fresh: true, processed: false, orderId };
+    const [existing] = await conn.execute<{ id: string; processed_at: Date | null; order_id: string | null }[]>(
+      'select id, processed_at, order_id from payment_events where provider = ? and provider_event_id = ?',
+      [WEBHOOK_PROVIDER, event.id],
+    );
+    return { id: Number(existing.id), fresh: false, processed: existing.processed_at !== null, orderId: existing.order_id ?? orderId };
+  }
+
+  async function handle(rawBody: Buffer | string, signature: string | undefined): Promise<WebhookOutcome> {
+    const verified = verify(rawBody, signature);
+    if (!('id' in verified)) {
+      count('invalid_signature');
+      logger.warn({ reason: verified.reason }, 'webhook refused: invalid signature');
+      return { kind: 'invalid_signature', reason: verified.reason };
+    }
+    const event = verified;
+    const claimed = (event.data.object as unknown as StripeObject).metadata?.order_id;
+    const row = await record(event, await knownOrder(claimed));
+    const log = logger.child({ eventId: event.id, eventType: event.type, orderId: row.orderId });
+    let outcome: WebhookOutcome;
+    if (row.processed) {
+      outcome = { kind: 'duplicate', eventId: event.id };
+    } else if (!row.orderId) {
+      if (!row.fresh) outcome = { kind: 'duplicate', eventId: event.id };
+      else {
+        log.warn({ claimedOrderId: claimed }, 'webhook for an unknown order recorded for reconciliation');
+        outcome = { kind: 'unknown_order', eventId: event.id };
+      }
+    } else {
+      outcome = await signal(event, row.id, row.orderId, !row.fresh, log);
+    }
+    count(outcome.kind);
+    return outcome;
+  }
+
+  async function signal(event: Stripe.Event, rowId: number, orderId: string, redelivery: boolean, log: Logger): Promise<WebhookOutcome> {
+    const update = paymentUpdateFrom(event);
+    if (!update) {
+      // Nothing for the workflow (no PaymentIntent): the ledger row is all there is to do.
+      await markProcessed(rowId);
+      return { kind: 'signalled', eventId: event.id, orderId, redelivery };
+    }
+    try {
+      await temporal.withDeadline(Date.now() + (deps.signalTimeoutMs ?? SIGNAL_DEADLINE_MS), () => temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentUpdateSignal, update));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        log.info('webhook for a closed or unknown workflow kept for reconciliation');
+        return { kind: 'workflow_closed', eventId: event.id, orderId };
+      }
+      log.warn({ err }, 'webhook recorded but Temporal did not accept the signal; asking Stripe to retry');
+      return { kind: 'temporal_unavailable', eventId: event.id, orderId, error: err instanceof Error ? err.message : String(err) };
+    }
+    await markProcessed(rowId);
+    log.info('webhook handed to the checkout workflow');
+    return { kind: 'signalled', eventId: event.id, orderId, redelivery };
+  }
+
+  async function markProcessed(rowId: number): Promise<void> {
+    await orm.em.getConnection().execute('update payment_events set processed_at = now() where id = ? and processed_at is null', [rowId]);
+  }
+
+  return { handle };
+}
+export type WebhookIntake = ReturnType<typeof createWebhookIntake>;
