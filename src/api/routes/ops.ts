@@ -102,7 +102,7 @@ function toProblem(err: unknown, orderId: string): unknown {
   if (err instanceof WorkflowNotFoundError) return workflowClosed(orderId);
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause as { message?: string; type?: string } | undefined;
-    const code = cause?.type ? cause.type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : 'ops_action_rejected';
+    const code = cause?.type && cause.type !== 'Error' ? cause.type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : 'ops_action_rejected';
     return conflict(code, cause?.message ?? 'The workflow rejected the action.');
   }
   return err;
@@ -147,12 +147,19 @@ export function opsRoutes(deps: OpsDeps): express.Router {
       // The update id makes a retried HTTP request (same X-Request-Id) one update, not two.
       const done = await ACTIONS[action].deliver(wf, { actor, reason }, `ops-${action}-${requestId}`, order.status);
 
-      // One audit row per action; the dedupe key makes a replayed request harmless.
-      await em.getConnection().execute(
-        `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
-         values (?, 'ops_action', null, ?, ?, ?, ?) on conflict (order_id, dedupe_key) do nothing`,
-        [orderId, order.status, reason, actor, `ops_action:${action}:${requestId}`],
-      );
+      // One audit row per action; the dedupe key makes a replayed request harmless. The row
+      // carries the order's status at the moment it is written, under the same row lock the
+      // orders activities take, so the timeline stays a consistent chain (invariant I5).
+      await em.transactional(async (tx) => {
+        const c = tx.getConnection();
+        const ctx = tx.getTransactionContext();
+        const [row] = await c.execute<{ status: string }[]>('select status from orders where id = ? for update', [orderId], 'all', ctx);
+        await c.execute(
+          `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+           values (?, 'ops_action', ?, ?, ?, ?, ?) on conflict (order_id, dedupe_key) do nothing`,
+          [orderId, row.status, row.status, reason, actor, `ops_action:${action}:${requestId}`], 'all', ctx,
+        );
+      });
       outcome = 'accepted';
       log.info({ runId: description.runId, status: done.status, attention: done.attention }, 'ops action delivered');
       const body: OpsActionResult = { action, orderId, workflowId, status: done.status, ...(done.attention ? { attention: done.attention } : {}), requestId };
