@@ -31,6 +31,9 @@ export function stripeClientOptions(config: Config['stripe']): Stripe.StripeConf
 }
 
 const LIVE_STATUSES: ProviderIntentStatus[] = ['requires_capture', 'succeeded', 'requires_action', 'processing'];
+/** findByOrder's fallback scan: authorizations live 7 days; at most this many pages of 100. */
+const FIND_BY_ORDER_WINDOW_S = 8 * 86_400;
+const FIND_BY_ORDER_MAX_PAGES = 3;
 
 export function toProviderIntent(pi: Stripe.PaymentIntent): ProviderPaymentIntent {
   const charge = typeof pi.latest_charge === 'object' && pi.latest_charge ? pi.latest_charge : undefined;
@@ -214,9 +217,20 @@ export function createStripeProvider(config: Config['stripe'], deps: StripeProvi
 
     async findByOrder(orderId) {
       if (!/^[A-Za-z0-9_-]+$/.test(orderId)) throw new PaymentProviderError(`findByOrder: invalid order id ${orderId}`, { retryable: false, code: 'invalid_request' });
-      // Note: on real Stripe, search is eventually consistent (about a minute behind writes).
       const result = await call('find_by_order', () => stripe.paymentIntents.search({ query: `metadata['order_id']:'${orderId}'`, limit: 20, expand: ['data.latest_charge'] }));
-      const intents = result.data.map(toProviderIntent);
+      let intents = result.data.map(toProviderIntent);
+      if (!intents.length) {
+        // Stripe's search index trails writes by up to a minute, and "not found" decides
+        // whether a compensation is a no-op — so confirm it against the (consistent) list of
+        // recent intents, bounded to the authorization lifetime and a few pages.
+        let startingAfter: string | undefined;
+        for (let page = 0; page < FIND_BY_ORDER_MAX_PAGES && !intents.length; page++) {
+          const list = await call('find_by_order_scan', () => stripe.paymentIntents.list({ created: { gte: Math.floor(Date.now() / 1000) - FIND_BY_ORDER_WINDOW_S }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}), expand: ['data.latest_charge'] }));
+          intents = list.data.filter((pi) => pi.metadata?.order_id === orderId).map(toProviderIntent);
+          if (!list.has_more || !list.data.length) break;
+          startingAfter = list.data[list.data.length - 1].id;
+        }
+      }
       return intents.find((i) => LIVE_STATUSES.includes(i.status)) ?? intents[0];
     },
 

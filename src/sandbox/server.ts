@@ -112,6 +112,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     throw new Error(`payment sandbox: cannot prepare its Postgres schema at ${redact(opts.databaseUrl)}: ${(err as Error).message}`, { cause: err });
   }
   const faults = new Faults();
+  let searchLagMs = 0;
   const delivery = new WebhookDelivery(store, {
     url: opts.webhookUrl,
     secret: opts.webhookSecret,
@@ -287,6 +288,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       params.push(parsed.status);
       where.push(`status = $${params.length}`);
     }
+    if (searchLagMs > 0) {
+      // Like Stripe's search index, which trails writes (up to about a minute).
+      params.push(Date.now() - searchLagMs);
+      where.push(`created_ms <= $${params.length}`);
+    }
     params.push(limit + 1, offset);
     const r = await store.pool.query(
       `select * from ${store.t('payment_intents')} ${where.length ? `where ${where.join(' and ')}` : ''} order by created desc, seq desc limit $${params.length - 1} offset $${params.length}`,
@@ -381,13 +387,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     res.json({ requeued: r.rowCount });
   });
   admin.post('/config', (req, res) => {
-    const { authorizationExpiryMs } = z.strictObject({ authorizationExpiryMs: z.number().int().min(0) }).parse(req.body ?? {});
-    store.authorizationExpiryMs = authorizationExpiryMs;
-    res.json({ authorizationExpiryMs });
+    const cfg = z.strictObject({ authorizationExpiryMs: z.number().int().min(0).optional(), searchLagMs: z.number().int().min(0).optional() }).parse(req.body ?? {});
+    if (cfg.authorizationExpiryMs !== undefined) store.authorizationExpiryMs = cfg.authorizationExpiryMs;
+    if (cfg.searchLagMs !== undefined) searchLagMs = cfg.searchLagMs;
+    res.json({ authorizationExpiryMs: store.authorizationExpiryMs, searchLagMs });
   });
   admin.post('/reset', async (_req, res) => {
     await store.reset();
     faults.clear();
+    searchLagMs = 0;
     store.webhooksEnabled = true;
     res.json({ ok: true });
   });
@@ -434,6 +442,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       faults: faults.current,
       webhooks: { enabled: store.webhooksEnabled, url: opts.webhookUrl ?? null },
       authorizationExpiryMs: store.authorizationExpiryMs,
+      searchLagMs,
     });
   });
   app.use('/_sandbox', admin);

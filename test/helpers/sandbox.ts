@@ -55,6 +55,8 @@ export interface SandboxClient {
   setWebhooks(enabled: boolean): Promise<void>;
   redeliver(filter?: { ids?: string[]; orderId?: string }): Promise<number>;
   setAuthorizationExpiry(ms: number): Promise<void>;
+  /** Makes search miss intents younger than this (Stripe's search index lag); 0 = consistent. */
+  setSearchLag(ms: number): Promise<void>;
   state(): Promise<Record<string, any>>;
   reset(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export function sandboxClient(url: string): SandboxClient {
     setWebhooks: async (enabled) => void (await call('POST', '/webhooks', { enabled })),
     redeliver: async (filter = {}) => (await call<{ requeued: number }>('POST', '/events/redeliver', filter)).requeued,
     setAuthorizationExpiry: async (ms) => void (await call('POST', '/config', { authorizationExpiryMs: ms })),
+    setSearchLag: async (ms) => void (await call('POST', '/config', { searchLagMs: ms })),
     state: () => call('GET', '/state'),
     reset: async () => void (await call('POST', '/reset')),
   };

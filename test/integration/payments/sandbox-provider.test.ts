@@ -206,6 +206,18 @@ describe('Stripe provider against the sandbox', () => {
     expect(await provider.findByOrder(randomUUID())).toBeUndefined();
   });
 
+  it('findByOrder still finds an intent that search does not see yet (search index lag)', async () => {
+    const o = newOrder();
+    const out = await provider.authorize(req(o));
+    await sb.setSearchLag(60_000);
+    try {
+      expect(await provider.findByOrder(o.orderId)).toMatchObject({ id: out.kind === 'authorized' ? out.intent.id : '', status: 'requires_capture' });
+      expect(await provider.findByOrder(randomUUID())).toBeUndefined();
+    } finally {
+      await sb.setSearchLag(0);
+    }
+  });
+
   it('lists intents, refunds and events by created window with cursor pagination', async () => {
     const since = Math.floor(Date.now() / 1000);
     const ids: string[] = [];
