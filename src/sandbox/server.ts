@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import * as z from 'zod';
+import { redactUrl } from '../infra/config.ts';
 import { WebhookDelivery } from './delivery.ts';
 import { Faults, faultSchema } from './faults.ts';
 import {
@@ -109,7 +110,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (opts.fresh) await store.reset();
   } catch (err) {
     await store.close().catch(() => undefined);
-    throw new Error(`payment sandbox: cannot prepare its Postgres schema at ${redact(opts.databaseUrl)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`payment sandbox: cannot prepare its Postgres schema at ${redactUrl(opts.databaseUrl)}: ${(err as Error).message}`, { cause: err });
   }
   const faults = new Faults();
   let searchLagMs = 0;
@@ -505,14 +506,4 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       return closing;
     },
   };
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
 }
