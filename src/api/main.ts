@@ -6,6 +6,8 @@ import { loadConfig, redactUrl as redact, type Config } from '../infra/config.ts
 import { Lifecycle, fatal } from '../infra/lifecycle.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics } from '../infra/metrics.ts';
+import { startBacklogGauge } from '../infra/backlog.ts';
+import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
@@ -49,6 +51,9 @@ async function main(): Promise<void> {
   lifecycle.onStop('temporal', () => temporal.connection.close());
 
   const metrics = createMetrics('api');
+  // Task-queue backlog gauges (the pools' autoscaling signal), polled from this one process.
+  const backlog = startBacklogGauge(temporal, metrics, Object.values(TASK_QUEUES), 15_000, log);
+  lifecycle.onStop('backlog gauge', () => backlog.stop());
   const app = createApp({ config, orm, redis, redisSub, temporal, logger: log, metrics, isStopping: () => lifecycle.isStopping });
 
   const server: Server = await new Promise((resolve) => {
