@@ -1,5 +1,6 @@
 // What activity factories receive. Built once per worker process (workers/runner.ts) or
 // per test; activities fork their own EntityManager per call.
+import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/infra/config.ts';
@@ -26,5 +27,25 @@ export async function timed<T>(deps: Pick<ActivityDeps, 'metrics'>, activity: st
   } catch (err) {
     end({ outcome: 'error' });
     throw err;
+  }
+}
+
+/**
+ * Heartbeats every second while `fn` runs, so a worker that dies mid-call (SIGKILL, OOM) is
+ * noticed within the activity's heartbeatTimeout instead of its whole startToCloseTimeout.
+ */
+export async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined; // called outside an activity (unit tests, scripts)
+  }
+  const timer = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
+  try {
+    ctx?.heartbeat();
+    return await fn();
+  } finally {
+    if (timer) clearInterval(timer);
   }
 }

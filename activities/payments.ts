@@ -6,7 +6,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PaymentProviderError, type PaymentProvider, type ProviderPaymentIntent } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
 import type { PaymentStatus } from '../src/orders/status.ts';
-import { timed, type ActivityDeps } from './deps.ts';
+import { timed as timedOnly, withHeartbeat, type ActivityDeps } from './deps.ts';
+
+/** Provider calls can hang: time them and heartbeat meanwhile. */
+const timed = <T>(deps: Pick<ActivityDeps, 'metrics'>, name: string, fn: () => Promise<T>) => timedOnly(deps, name, () => withHeartbeat(fn));
 
 export const paymentKey = (orderId: string, operation: string) => `order-${orderId}:${operation}`;
 

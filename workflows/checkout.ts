@@ -57,7 +57,9 @@ const inventory = proxyActivities<InventoryActivities>({
 const payments = proxyActivities<PaymentActivities>({
   taskQueue: TASK_QUEUES.payments,
   // The SDK itself retries connection errors within one call; keep a whole attempt bounded.
+  // Payment activities heartbeat while a call is in flight: a dead worker is noticed in 10 s.
   startToCloseTimeout: '1m',
+  heartbeatTimeout: '10s',
   retry: { ...steadyRetry, nonRetryableErrorTypes: ['PaymentDeclined'] },
   summary: 'payments',
 });
@@ -65,7 +67,7 @@ const payments = proxyActivities<PaymentActivities>({
 // keeps retrying on a long timer (see saga.ts) — a stuck undo is visible, never dropped.
 const compensationRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 } as const;
 const inventoryUndo = proxyActivities<InventoryActivities>({ taskQueue: TASK_QUEUES.inventory, startToCloseTimeout: '30s', retry: compensationRetry, summary: 'compensation' });
-const paymentsUndo = proxyActivities<PaymentActivities>({ taskQueue: TASK_QUEUES.payments, startToCloseTimeout: '1m', retry: compensationRetry, summary: 'compensation' });
+const paymentsUndo = proxyActivities<PaymentActivities>({ taskQueue: TASK_QUEUES.payments, startToCloseTimeout: '1m', heartbeatTimeout: '10s', retry: compensationRetry, summary: 'compensation' });
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)$/;
 function toMs(d: string): number {

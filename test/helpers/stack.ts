@@ -222,3 +222,72 @@ async function relayWebhook(body: Buffer, headers: Record<string, string | strin
   }
   return 200;
 }
+
+export interface WorkerProcess {
+  pool: string;
+  pid: number;
+  metricsPort: number;
+  /** stdout+stderr so far (for failure messages). */
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Spawns `node workers/<pool>.ts` as a separate process against the stack's Temporal server,
+ * test database, Redis and sandbox (ephemeral metrics ports); resolves once it is polling.
+ */
+export async function spawnWorker(stack: Pick<TestStack, 'env' | 'config' | 'sandbox'>, pool: PoolName | 'all', env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const entry = fileURLToPath(new URL(`../../workers/${pool}.ts`, import.meta.url));
+  const bundle = await testWorkflowBundle();
+  const child = spawn(process.execPath, [entry], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? 'warn',
+      DATABASE_URL: stack.config.database.url,
+      DATABASE_POOL_MAX: '5',
+      REDIS_URL: stack.config.redis.url,
+      REDIS_KEY_PREFIX: stack.config.redis.keyPrefix,
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
+      WORKFLOW_BUNDLE_PATH: bundle.codePath,
+      STRIPE_API_BASE: stack.sandbox.url,
+      STRIPE_WEBHOOK_SECRET: stack.config.stripe.webhookSecret,
+      STRIPE_MAX_NETWORK_RETRIES: '0',
+      METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+      WORKER_SHUTDOWN_GRACE: '3s',
+      ...(pool === 'all' ? {} : { WORKER_POOLS: pool }),
+      ...env,
+    },
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const ready = new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /WORKER_READY \S+ metrics=(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    void exited.then((code) => reject(new Error(`worker ${pool} exited (${code}) before it was ready:\n${out.slice(-3000)}`)));
+    setTimeout(() => reject(new Error(`worker ${pool} not ready after 30 s:\n${out.slice(-3000)}`)), 30_000).unref();
+  });
+  const metricsPort = await ready.catch(async (err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    pool, pid: child.pid!, metricsPort,
+    output: () => out,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

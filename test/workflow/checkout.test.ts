@@ -3,7 +3,9 @@
 // activities against Postgres and the payment sandbox. Each test pins the compensations
 // that ran and the final state — in the workflow, the database and at the provider.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { CheckoutState } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, getStateQuery, orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
 import type { checkout } from '../../workflows/checkout.ts';
@@ -34,6 +36,14 @@ async function start(input: TestOrderInput) {
   const handle = await h.env.client.workflow.start<typeof checkout>('checkout', { workflowId: `order-${full.orderId}`, taskQueue: 'checkout', args: [full] });
   const recorded = await handle.executeUpdate(orderRecordedUpdate);
   return { handle, recorded, orderId: full.orderId };
+}
+
+/** RECORD_HISTORIES=1: keep this path's history as a replay fixture. */
+async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const dir = new URL('./histories/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`checkout-${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
 }
 
 const compensationsOf = (s: CheckoutState) => s.compensations.map((c) => `${c.kind}:${c.outcome}`);
@@ -114,6 +124,7 @@ describe('checkout saga (time-skipping)', () => {
     await handle.signal(paymentUpdateSignal, { providerEventId: 'evt_3ds_fail_1', type: 'payment_intent.payment_failed', paymentIntentId: intent.id, providerStatus: intent.status });
     const final = await handle.result();
     expect(final).toMatchObject({ status: 'PAYMENT_FAILED', failure: { code: 'payment_action_failed' } });
+    await keepHistory('ts-three-ds-failed', handle);
     expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
     expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
     expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
@@ -142,13 +153,13 @@ describe('checkout saga (time-skipping)', () => {
       const input = checkoutInput({ lines: [{ sku: 'HOM-PAN-04', quantity: 1 }] });
       const handle = await h.env.client.workflow.start('checkout', { workflowId: `order-${input.orderId}`, taskQueue: 'checkout', args: [input] });
       await g.reached;
-      const pending = cancel(handle);
-      await eventually(async () => (await handle.query(getStateQuery)) && true);
+      const accepted = await handle.startUpdate(cancelOrderUpdate, { args: [{ actor: 'the-customer', role: 'customer' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
       g.open();
-      expect(await pending).toMatchObject({ accepted: true });
+      expect(await accepted.result()).toMatchObject({ accepted: true });
       const final = (await handle.result()) as CheckoutState;
       expect(final).toMatchObject({ status: 'CANCELLED', failure: { code: 'cancelled' }, compensations: [] });
       expect(h.calls).not.toContain('reserveStock');
+      await keepHistory('ts-cancel-before-reserve', handle as WorkflowHandle);
       expect(await db.events(input.orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CANCELLED']);
     });
 
@@ -158,14 +169,15 @@ describe('checkout saga (time-skipping)', () => {
       h.hooks.reserveStock = { after: () => g.wait() };
       const { handle, orderId } = await start({ lines: [{ sku, quantity: 2 }] });
       await g.reached;
-      const pending = cancel(handle);
+      const accepted = await handle.startUpdate(cancelOrderUpdate, { args: [{ actor: 'the-customer', role: 'customer' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
       g.open();
-      await pending;
+      await accepted.result();
       const final = await handle.result();
       expect(final).toMatchObject({ status: 'CANCELLED' });
       expect(compensationsOf(final)).toEqual(['release_stock:done']);
       expect(h.calls).not.toContain('authorizePayment');
       expect(await db.reserved(sku)).toBe(0);
+      await keepHistory('ts-cancel-after-reserve', handle);
       expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
     });
 
@@ -175,13 +187,14 @@ describe('checkout saga (time-skipping)', () => {
       h.hooks.authorizePayment = { after: () => g.wait() };
       const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }] });
       await g.reached;
-      const pending = cancel(handle);
+      const accepted = await handle.startUpdate(cancelOrderUpdate, { args: [{ actor: 'the-customer', role: 'customer' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
       g.open();
-      await pending;
+      await accepted.result();
       const final = await handle.result();
       expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'VOIDED' });
       expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
       expect(h.calls).not.toContain('confirmOrder');
+      await keepHistory('ts-cancel-after-authorize', handle);
       const [intent] = await h.sandbox.intents({ orderId });
       expect(intent.status).toBe('canceled');
       expect(await db.payment(orderId)).toMatchObject({ status: 'VOIDED' });
@@ -216,6 +229,7 @@ describe('checkout saga (time-skipping)', () => {
     expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED', compensations: [] });
     expect(final.attention).toBeUndefined();
     expect(h.calls.filter((c) => c === 'capturePayment')).toHaveLength(3);
+    await keepHistory('ts-capture-retried', handle);
     expect(await db.payment(orderId)).toMatchObject({ status: 'CAPTURED', captured_amount: 3900 });
   });
 
@@ -230,6 +244,7 @@ describe('checkout saga (time-skipping)', () => {
     const final = await handle.result();
     expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'AUTHORIZED', attention: 'capture_failed', compensations: [] });
     expect(await db.order(orderId)).toMatchObject({ status: 'CONFIRMED', attention: 'capture_failed' });
+    await keepHistory('ts-capture-failed', handle);
     expect(await db.events(orderId)).toContain('attention_flagged:CONFIRMED→CONFIRMED');
     expect((await h.metrics.ordersFlagged.get()).values).toEqual(expect.arrayContaining([expect.objectContaining({ labels: { attention: 'capture_failed' } })]));
   });
@@ -247,6 +262,7 @@ describe('checkout saga (time-skipping)', () => {
       expect.objectContaining({ kind: 'release_stock', outcome: 'done', attempts: 2 }),
     ]);
     expect(h.calls.filter((c) => c === 'releaseStock')).toHaveLength(6);
+    await keepHistory('ts-compensation-retried', handle);
     expect(await db.reserved(sku)).toBe(0);
     const events = await db.events(orderId);
     expect(events).toEqual(expect.arrayContaining(['attention_flagged:PENDING→PENDING', 'attention_cleared:PENDING→PENDING']));
