@@ -31,6 +31,8 @@ export interface SandboxOptions {
   webhookRetryBaseMs?: number;
   /** Attempts before an event's delivery is marked failed; default 12. */
   webhookMaxAttempts?: number;
+  /** Like Stripe's per-account limit (test mode ≈ 25/s): more /v1 requests per second → 429. Unset = unlimited. */
+  rateLimitPerSecond?: number;
   /** Empty the sandbox's tables at start (tests); default false — a restart keeps everything. */
   fresh?: boolean;
   logger?: Logger;
@@ -114,6 +116,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   }
   const faults = new Faults();
   let searchLagMs = 0;
+  let rateLimitPerSecond = opts.rateLimitPerSecond ?? 0;
+  const window = { second: 0, count: 0 };
+  /** Fixed one-second window, as coarse as Stripe's documented limits. */
+  const overLimit = () => {
+    if (!rateLimitPerSecond) return false;
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== window.second) Object.assign(window, { second, count: 0 });
+    window.count += 1;
+    return window.count > rateLimitPerSecond;
+  };
   const delivery = new WebhookDelivery(store, {
     url: opts.webhookUrl,
     secret: opts.webhookSecret,
@@ -137,6 +149,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const auth = req.get('authorization') ?? '';
     if (!/^Bearer (sk|rk)_(test|live)_\S+$/.test(auth)) {
       res.status(401).json({ error: { type: 'invalid_request_error', message: 'You did not provide a valid API key. Provide your secret key as a Bearer token.' } });
+      return;
+    }
+    if (overLimit()) {
+      res.status(429).json({ error: { type: 'invalid_request_error', code: 'rate_limit', message: `Too many requests hit the API too quickly (more than ${rateLimitPerSecond} per second).` } });
       return;
     }
     const decision = faults.decide(req.method, req.path === '/' ? req.baseUrl : `${req.baseUrl}${req.path}`);
@@ -388,10 +404,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     res.json({ requeued: r.rowCount });
   });
   admin.post('/config', (req, res) => {
-    const cfg = z.strictObject({ authorizationExpiryMs: z.number().int().min(0).optional(), searchLagMs: z.number().int().min(0).optional() }).parse(req.body ?? {});
+    const cfg = z.strictObject({
+      authorizationExpiryMs: z.number().int().min(0).optional(),
+      searchLagMs: z.number().int().min(0).optional(),
+      rateLimitPerSecond: z.number().int().min(0).optional(),
+    }).parse(req.body ?? {});
     if (cfg.authorizationExpiryMs !== undefined) store.authorizationExpiryMs = cfg.authorizationExpiryMs;
     if (cfg.searchLagMs !== undefined) searchLagMs = cfg.searchLagMs;
-    res.json({ authorizationExpiryMs: store.authorizationExpiryMs, searchLagMs });
+    if (cfg.rateLimitPerSecond !== undefined) rateLimitPerSecond = cfg.rateLimitPerSecond;
+    res.json({ authorizationExpiryMs: store.authorizationExpiryMs, searchLagMs, rateLimitPerSecond });
   });
   admin.post('/reset', async (_req, res) => {
     await store.reset();
@@ -444,6 +465,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       webhooks: { enabled: store.webhooksEnabled, url: opts.webhookUrl ?? null },
       authorizationExpiryMs: store.authorizationExpiryMs,
       searchLagMs,
+      rateLimitPerSecond,
     });
   });
   app.use('/_sandbox', admin);

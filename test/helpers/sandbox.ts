@@ -57,6 +57,8 @@ export interface SandboxClient {
   setAuthorizationExpiry(ms: number): Promise<void>;
   /** Makes search miss intents younger than this (Stripe's search index lag); 0 = consistent. */
   setSearchLag(ms: number): Promise<void>;
+  /** Stripe-like request rate limit on /v1 (429 beyond it); 0 = unlimited. */
+  setRateLimit(perSecond: number): Promise<void>;
   state(): Promise<Record<string, any>>;
   reset(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export function sandboxClient(url: string): SandboxClient {
     redeliver: async (filter = {}) => (await call<{ requeued: number }>('POST', '/events/redeliver', filter)).requeued,
     setAuthorizationExpiry: async (ms) => void (await call('POST', '/config', { authorizationExpiryMs: ms })),
     setSearchLag: async (ms) => void (await call('POST', '/config', { searchLagMs: ms })),
+    setRateLimit: async (perSecond) => void (await call('POST', '/config', { rateLimitPerSecond: perSecond })),
     state: () => call('GET', '/state'),
     reset: async () => void (await call('POST', '/reset')),
   };

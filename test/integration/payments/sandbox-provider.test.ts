@@ -140,6 +140,18 @@ describe('Stripe provider against the sandbox', () => {
     expect((await provider.authorize(req(o))).kind).toBe('authorized');
   });
 
+  it('a Stripe-like request rate limit answers 429 (retryable) beyond the configured rate', async () => {
+    await sb.setRateLimit(5);
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => provider.listEvents({ createdGte: 0, limit: 1 })));
+      const limited = results.filter((r) => r.status === 'rejected');
+      expect(limited.length).toBeGreaterThanOrEqual(1);
+      for (const r of limited) expect((r as PromiseRejectedResult).reason).toMatchObject({ retryable: true, code: 'rate_limited' });
+    } finally {
+      await sb.setRateLimit(0);
+    }
+  });
+
   it('an unreachable provider is a retryable provider_unreachable', async () => {
     const dead = createStripeProvider({ ...sb.stripeConfig(), apiBase: 'http://127.0.0.1:1' });
     await expect(dead.retrieve('pi_x')).rejects.toMatchObject({ retryable: true, code: 'provider_unreachable' });
