@@ -107,4 +107,14 @@ describe('checkout across separate worker processes', () => {
       }
     }
   }, 120_000);
+
+  it('a worker that cannot reach Postgres or Temporal exits with a clear fatal message', async () => {
+    await expect(spawnWorker(stack, 'orders', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' })).rejects.toThrow(/Cannot reach Postgres at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere/);
+    await expect(spawnWorker(stack, 'inventory', { TEMPORAL_ADDRESS: '127.0.0.1:1' })).rejects.toThrow(/Cannot reach Temporal at 127\.0\.0\.1:1/);
+  }, 60_000);
+
+  it('SIGTERM drains every pool process and exits 0', async () => {
+    const codes = await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+    expect(codes).toEqual([0, 0, 0, 0]);
+  }, 30_000);
 });
