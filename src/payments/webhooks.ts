@@ -72,10 +72,22 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     }
   }
 
-  async function knownOrder(orderId: string | undefined): Promise<string | undefined> {
-    if (!orderId || !UUID.test(orderId)) return undefined;
-    const rows = await orm.em.getConnection().execute<{ id: string }[]>('select id from orders where id = ?', [orderId]);
-    return rows.length ? rows[0].id : undefined;
+  /**
+   * The order an event belongs to: metadata.order_id when it is one of ours, else the order
+   * whose payment has this PaymentIntent (refunds made in the Stripe dashboard carry no metadata).
+   */
+  async function orderOf(event: Stripe.Event): Promise<string | undefined> {
+    const o = event.data.object as unknown as StripeObject;
+    const conn = orm.em.getConnection();
+    const claimed = o.metadata?.order_id;
+    if (claimed && UUID.test(claimed)) {
+      const rows = await conn.execute<{ id: string }[]>('select id from orders where id = ?', [claimed]);
+      if (rows.length) return rows[0].id;
+    }
+    const intentId = paymentUpdateFrom(event)?.paymentIntentId;
+    if (!intentId) return undefined;
+    const rows = await conn.execute<{ order_id: string }[]>('select order_id from payments where provider = ? and provider_reference = ?', [WEBHOOK_PROVIDER, intentId]);
+    return rows[0]?.order_id;
   }
 
   /** Inserts the ledger row; returns whether it is new and whether it was already processed. */
@@ -107,7 +119,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     }
     const event = verified;
     const claimed = (event.data.object as unknown as StripeObject).metadata?.order_id;
-    const row = await record(event, await knownOrder(claimed));
+    const row = await record(event, await orderOf(event));
     const log = logger.child({ eventId: event.id, eventType: event.type, orderId: row.orderId });
     let outcome: WebhookOutcome;
     if (row.processed) {

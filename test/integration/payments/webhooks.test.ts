@@ -197,6 +197,21 @@ describe('POST /v1/webhooks/stripe', () => {
     }
   });
 
+  it('an event without order metadata (e.g. a dashboard refund) is routed by its PaymentIntent', async () => {
+    const orderId = await newOrder();
+    await startRecorder(orderId);
+    await orm.em.getConnection().execute(
+      "insert into payments (id, order_id, provider, provider_reference, amount, currency, status, captured_amount) values (?, ?, 'stripe', 'pi_dashboard_refund', 4200, 'USD', 'CAPTURED', 4200)",
+      [randomUUID(), orderId],
+    );
+    const event = intentEvent(undefined, 'refund.created');
+    event.data.object = { id: 're_1', object: 'refund', amount: 4200, currency: 'usd', status: 'succeeded', payment_intent: 'pi_dashboard_refund', metadata: {} } as never;
+    const payload = JSON.stringify(event);
+    expect((await post(app, payload, sign(payload))).body).toEqual({ received: true });
+    expect((await ledger(event.id))[0]).toMatchObject({ order_id: orderId, provider_reference: 'pi_dashboard_refund' });
+    expect(await received(orderId)).toEqual([{ providerEventId: event.id, type: 'refund.created', paymentIntentId: 'pi_dashboard_refund', providerStatus: 'refund_succeeded' }]);
+  });
+
   it('an event for a closed workflow is answered 200 and kept unprocessed for reconciliation', async () => {
     const orderId = await newOrder();
     const handle = await startRecorder(orderId);
