@@ -4,6 +4,7 @@
 // exactly one `ops_action` row in order_events; refusals leave none.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
+import supertest from 'supertest';
 import { orderWorkflowId } from '../../workflows/contracts.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
@@ -118,6 +119,58 @@ describe('ops actions through the admin API', () => {
     expect((await conn().execute('select status from payments where order_id = ?', [id]))[0].status).toBe('CAPTURED');
     await assertInvariants({ orm: f.stack.orm, sandbox: f.stack.sandbox, orderIds: [id] });
   }, 60_000);
+
+  it('redrive-capture: a capture that gave up (capture_failed) is re-driven and succeeds; the flag clears', async () => {
+    // Capture keeps failing (500s) and the capture window is short, so the order gets flagged.
+    const shortWindow = f.appWith({ CAPTURE_RETRY_WINDOW: '3s', RATE_LIMIT_ORDERS_PER_MINUTE: '10000' });
+    await f.stack.sandbox.setFaults({ errorRate: 1, matching: { method: 'POST', path: '/v1/payment_intents/' } });
+    let id: string;
+    try {
+      const res = await supertest(shortWindow).post('/v1/orders').set('Authorization', bearer(alice)).set('Idempotency-Key', `ops-capfail-${Date.now()}`).set('Prefer', 'wait=20')
+        .send(orderBody([{ sku: 'HOM-LAMP-03', quantity: 1 }]));
+      expect(res.body.status).toBe('CONFIRMED');
+      id = res.body.id;
+      await eventually(async () => (await conn().execute('select attention from orders where id = ?', [id]))[0].attention === 'capture_failed', 30_000);
+    } finally {
+      await f.stack.sandbox.clearFaults();
+    }
+    expect((await conn().execute('select status from payments where order_id = ?', [id]))[0].status).toBe('AUTHORIZED');
+
+    await act(id, 'redrive-capture', { reason: 'provider is back' }).expect(202);
+    await eventually(async () => (await conn().execute('select status from payments where order_id = ?', [id]))[0].status === 'CAPTURED', 20_000);
+    await eventually(async () => (await conn().execute('select attention from orders where id = ?', [id]))[0].attention === null);
+    const [intent] = await f.stack.sandbox.intents({ orderId: id });
+    expect(intent.status).toBe('succeeded');
+    const handle = f.stack.client.workflow.getHandle(orderWorkflowId(id));
+    expect(await messagesInHistory(handle)).toContainEqual(['redriveCapture', { actor: 'ops-olga', reason: 'provider is back' }]);
+    expect((await auditRows(id)).map((r) => [r.actor, r.reason])).toEqual([['ops-olga', 'provider is back']]);
+    await assertInvariants({ orm: f.stack.orm, sandbox: f.stack.sandbox, orderIds: [id] });
+  }, 60_000);
+
+  it('retry-compensation: a refund that gave up (compensation_failed) is retried at once and the cancel completes', async () => {
+    const id = await confirmedOrder();
+    await f.stack.sandbox.setFaults({ errorRate: 1, matching: { method: 'POST', path: '/v1/refunds' } });
+    try {
+      await act(id, 'cancel', { reason: 'customer withdrew' }).expect(202);
+      // One bounded round of refund attempts (1+2+4+8 s backoff), then the order is flagged.
+      await eventually(async () => (await conn().execute('select attention from orders where id = ?', [id]))[0].attention === 'compensation_failed', 40_000, 500);
+    } finally {
+      await f.stack.sandbox.clearFaults();
+    }
+    const handle = f.stack.client.workflow.getHandle(orderWorkflowId(id));
+    expect((await handle.describe()).searchAttributes.NeedsAttention).toEqual(['compensation_failed']);
+
+    await act(id, 'retry-compensation', { reason: 'refund endpoint recovered' }).expect(202);
+    await eventually(async () => (await conn().execute('select status from payments where order_id = ?', [id]))[0].status === 'REFUNDED', 20_000);
+    await eventually(async () => (await conn().execute('select status, attention from orders where id = ?', [id]))[0].status === 'CANCELLED');
+    await handle.result();
+    expect((await conn().execute('select attention from orders where id = ?', [id]))[0].attention).toBeNull();
+    const [intent] = await f.stack.sandbox.intents({ orderId: id });
+    expect(intent.amount_refunded).toBe(intent.amount_received);
+    expect(await messagesInHistory(handle)).toContainEqual(['retryCompensation', { actor: 'ops-olga', reason: 'refund endpoint recovered' }]);
+    expect((await auditRows(id)).map((r) => [r.dedupe_key.split(':')[1], r.reason])).toEqual([['cancel', 'customer withdrew'], ['retry-compensation', 'refund endpoint recovered']]);
+    await assertInvariants({ orm: f.stack.orm, sandbox: f.stack.sandbox, orderIds: [id] });
+  }, 90_000);
 
   it('refuses bad requests with problem details and writes no audit row', async () => {
     const id = await confirmedOrder();
