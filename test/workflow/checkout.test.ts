@@ -7,11 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { CheckoutState } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate, getStateQuery, orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
+import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from '../../workflows/messages.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
-import { eventually, gate, outage, startHarness, type Harness } from './harness.ts';
+import { eventually, gate, nonRetryable, outage, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -268,6 +268,49 @@ describe('checkout saga (time-skipping)', () => {
     expect(events).toEqual(expect.arrayContaining(['attention_flagged:PENDING→PENDING', 'attention_cleared:PENDING→PENDING']));
     expect(events.at(-1)).toBe('status_changed:PENDING→PAYMENT_FAILED');
     expect(await db.order(orderId)).toMatchObject({ attention: null });
+  });
+
+  describe('ops actions', () => {
+    it('re-driving a failed capture: flagged capture_failed, redriveCapture → captured, flag cleared', async () => {
+      // The first capture fails for good (e.g. a provider-side state the retry cannot fix); ops re-drive it later.
+      h.hooks.capturePayment = { before: (attempt) => { if (attempt === 1) throw nonRetryable('capture refused by the provider', 'payment_intent_unexpected_state'); } };
+      const { handle, orderId } = await start({ lines: [{ sku: 'HOM-SCALE-05', quantity: 1 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).attention === 'capture_failed');
+      expect(await db.order(orderId)).toMatchObject({ status: 'CONFIRMED', attention: 'capture_failed' });
+      await handle.signal(redriveCaptureSignal, { actor: 'finance-1', reason: 'provider fixed' });
+      const captured = await eventually(async () => { const s = await handle.query(getStateQuery); return s.paymentStatus === 'CAPTURED' && s; });
+      expect(captured.attention).toBeUndefined();
+      expect(await db.order(orderId)).toMatchObject({ attention: null });
+      expect(await handle.result()).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+      await keepHistory('ts-capture-redriven', handle);
+    });
+
+    it('retryCompensation retries a stuck compensation at once (no need to wait for the long timer)', async () => {
+      const sku = 'OUT-STOVE-05';
+      h.hooks.releaseStock = { before: (attempt) => { if (attempt === 1) throw nonRetryable('lock timeout on inventory_levels', 'LockTimeout'); } };
+      const { handle } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_chargeDeclined', compensationRetryInterval: '3650d' });
+      await eventually(async () => (await handle.query(getStateQuery)).attention === 'compensation_failed');
+      expect(await db.reserved(sku)).toBe(1);
+      await handle.signal(retryCompensationSignal, { actor: 'ops-1', reason: 'lock released' });
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'PAYMENT_FAILED' });
+      expect(final.attention).toBeUndefined();
+      expect(final.compensations.find((c) => c.kind === 'release_stock')).toMatchObject({ outcome: 'done', attempts: 2 });
+      expect(await db.reserved(sku)).toBe(0);
+    });
+
+    it('markManualReview flags the order (DB + state) and keeps the saga going', async () => {
+      const g = gate();
+      h.hooks.capturePayment = { before: () => g.wait() };
+      const { handle, orderId } = await start({ lines: [{ sku: 'BOK-SAGAS-02', quantity: 1 }] });
+      await g.reached;
+      const state = await handle.executeUpdate(markManualReviewUpdate, { args: [{ actor: 'ops-2', reason: 'suspicious address' }] });
+      expect(state).toMatchObject({ attention: 'manual_review', status: 'CONFIRMED' });
+      await expect(handle.executeUpdate(markManualReviewUpdate, { args: [{ actor: '', reason: '' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+      g.open();
+      expect(await handle.result()).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED', attention: 'manual_review' });
+      expect(await db.order(orderId)).toMatchObject({ attention: 'manual_review' });
+    });
   });
 
   it('after every path above, the invariants I1–I5 hold in Postgres and at the provider', async () => {
