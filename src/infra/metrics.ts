@@ -30,7 +30,7 @@ export function createMetrics(component: string) {
     reconciliationRepairs: new Counter({ name: 'reconciliation_repairs_total', help: 'Repairs by kind and outcome', labelNames: ['kind', 'outcome'], registers: r }),
     oldestUnresolvedFinding: new Gauge({ name: 'reconciliation_oldest_unresolved_finding_seconds', help: 'Age of the oldest finding that still needs a human', registers: r }),
     // Ops (src/api/routes/ops.ts, src/infra/backlog.ts)
-    opsActions: new Counter({ name: 'ops_actions_total', help: 'Admin ops actions by action and outcome (accepted, rejected, workflow_closed, error)', labelNames: ['action', 'outcome'], registers: r }),
+    opsActions: new Counter({ name: 'ops_actions_total', help: 'Admin ops actions by action and outcome (accepted, rejected, workflow_closed, unavailable, error)', labelNames: ['action', 'outcome'], registers: r }),
     taskQueueBacklog: new Gauge({ name: 'temporal_task_queue_backlog', help: 'Approximate backlog (tasks waiting) per task queue and task type, polled from DescribeTaskQueue', labelNames: ['task_queue', 'task_type'], registers: r }),
     taskQueueBacklogAge: new Gauge({ name: 'temporal_task_queue_backlog_age_seconds', help: 'Age of the oldest waiting task per task queue and task type', labelNames: ['task_queue', 'task_type'], registers: r }),
     taskQueuePollers: new Gauge({ name: 'temporal_task_queue_pollers', help: 'Workers polling per task queue and task type (0 = nobody serves the queue)', labelNames: ['task_queue', 'task_type'], registers: r }),

@@ -5,6 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import supertest from 'supertest';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { opsRoutes } from '../../src/api/routes/ops.ts';
+import { errorHandler } from '../../src/api/middleware/problem.ts';
 import { orderWorkflowId } from '../../workflows/contracts.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
@@ -197,12 +201,28 @@ describe('ops actions through the admin API', () => {
     expect((await conn().execute('select attention from orders where id = ?', [id]))[0].attention).toBeNull();
   }, 60_000);
 
+  it('Temporal unreachable: 503 service_unavailable within the deadline, nothing audited', async () => {
+    const id = await confirmedOrder();
+    // A client whose server does not exist (port 1): every call fails or times out.
+    const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
+    const app = express();
+    app.use(express.json());
+    app.use(opsRoutes({ orm: f.stack.orm, temporal: dead, config: f.stack.config, logger: f.stack.logger, metrics: f.stack.metrics, temporalDeadlineMs: 1500 }));
+    app.use(errorHandler(f.stack.logger));
+    const started = Date.now();
+    const res = await supertest(app).post(`/v1/admin/orders/${id}/manual-review`).set('Authorization', bearer(ops)).send({ reason: 'temporal is down' });
+    expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([503, 'service_unavailable', '2']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await auditRows(id)).toEqual([]);
+    await dead.connection.close().catch(() => undefined);
+  }, 30_000);
+
   it('the OpenAPI document describes the four ops routes', async () => {
     const doc = (await f.http().get('/openapi.json').expect(200)).body;
     for (const a of ['cancel', 'retry-compensation', 'redrive-capture', 'manual-review']) {
       const op = doc.paths[`/v1/admin/orders/{id}/${a}`]?.post;
       expect(op).toBeDefined();
-      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409']));
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '503']));
     }
   });
 });

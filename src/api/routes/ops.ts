@@ -33,6 +33,8 @@ export interface OpsDeps {
   config: Pick<Config, 'auth'>;
   logger: Logger;
   metrics: Metrics;
+  /** Upper bound for the Temporal calls of one action (describe + signal/update); default 10 s. */
+  temporalDeadlineMs?: number;
 }
 
 export const OPS_ACTIONS = ['cancel', 'retry-compensation', 'redrive-capture', 'manual-review'] as const;
@@ -134,18 +136,23 @@ export function opsRoutes(deps: OpsDeps): express.Router {
     const wf = temporal.workflow.getHandle(workflowId);
     let outcome = 'error';
     try {
-      let description;
-      try {
-        description = await wf.describe();
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw workflowClosed(orderId);
-        throw err;
-      }
-      if (description.status.name !== 'RUNNING') throw workflowClosed(orderId);
-      log.info({ runId: description.runId, reason }, 'ops action requested');
-
-      // The update id makes a retried HTTP request (same X-Request-Id) one update, not two.
-      const done = await ACTIONS[action].deliver(wf, { actor, reason }, `ops-${action}-${requestId}`, order.status);
+      const { description, done } = await temporal
+        .withDeadline(Date.now() + (deps.temporalDeadlineMs ?? 10_000), async () => {
+          const description = await wf.describe();
+          if (description.status.name !== 'RUNNING') throw workflowClosed(orderId);
+          log.info({ runId: description.runId, reason }, 'ops action requested');
+          // The update id makes a retried HTTP request (same X-Request-Id) one update, not two.
+          const done = await ACTIONS[action].deliver(wf, { actor, reason }, `ops-${action}-${requestId}`, order.status);
+          return { description, done };
+        })
+        .catch((err) => {
+          const mapped = toProblem(err, orderId);
+          if (mapped !== err || err instanceof AppError) throw mapped;
+          // Temporal unreachable or too slow: nothing was audited; a retry with the same
+          // X-Request-Id is safe (updates are deduplicated by id; signals are idempotent nudges).
+          log.warn({ err }, 'ops action could not be delivered');
+          throw new AppError(503, 'service_unavailable', 'The order workflow could not be reached right now; retry the same request (same X-Request-Id).', { headers: { 'Retry-After': '2' }, cause: err });
+        });
 
       // One audit row per action; the dedupe key makes a replayed request harmless. The row
       // carries the order's status at the moment it is written, under the same row lock the
@@ -166,7 +173,7 @@ export function opsRoutes(deps: OpsDeps): express.Router {
       res.status(ACTIONS[action].httpStatus).json(body);
     } catch (err) {
       const mapped = toProblem(err, orderId);
-      if (mapped instanceof AppError) outcome = mapped.code === 'workflow_closed' ? 'workflow_closed' : 'rejected';
+      if (mapped instanceof AppError) outcome = mapped.code === 'workflow_closed' ? 'workflow_closed' : mapped.status === 503 ? 'unavailable' : 'rejected';
       throw mapped;
     } finally {
       metrics.opsActions.inc({ action, outcome });
@@ -200,6 +207,7 @@ export const opsOpenApiPaths: ZodOpenApiPathsObject = Object.fromEntries(
           403: problem('forbidden: requires the role ops'),
           404: problem('not_found: no such order'),
           409: problem('workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action'),
+          503: problem('service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id'),
         },
       },
     },
