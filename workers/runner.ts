@@ -8,7 +8,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig, type Config } from '../src/infra/config.ts';
+import { loadConfig, redactUrl, type Config } from '../src/infra/config.ts';
 import { createLogger, type Logger } from '../src/infra/logger.ts';
 import { createMetrics, serveMetrics, type Metrics } from '../src/infra/metrics.ts';
 import { initOrm } from '../src/infra/orm.ts';
@@ -207,15 +207,5 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
     await running;
   } catch (err) {
     if (!lifecycle.isStopping) fatal(logger, 'A worker stopped unexpectedly.', err);
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
   }
 }

@@ -23,6 +23,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -289,6 +290,9 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     return finish('PAYMENT_FAILED', { code, message: failureMessage(err) });
   }
   state.paymentReference = auth.paymentIntentId;
+  // Cancelled while the charge was in flight: void + release at once. Older runs first
+  // marked the payment AUTHORIZED (one more search-attribute upsert): patched keeps them replayable.
+  if (cancelRequest && patched('2026-11-cancel-right-after-authorize')) return cancelled();
 
   if (auth.outcome === 'requires_action') {
     state.paymentStatus = 'REQUIRES_ACTION';
@@ -336,6 +340,13 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       });
       if (captured) saga.drop('void_authorization');
       story('refunding', captured ? `Refunding ${totalText()}` : 'Voiding the authorization');
+      if (state.attention === 'capture_failed') {
+        // Nothing is left to capture once the order is cancelled and the hold voided.
+        await compensate();
+        await orders.flagOrder.executeWithOptions({ summary: 'clear attention' }, [{ orderId, attention: null, reason: 'order cancelled; authorization voided', dedupeKey: 'attention:cleared:capture_failed:cancelled' }]);
+        state.attention = undefined;
+        publish();
+      }
       return cancelled();
     }
     redrivesSeen = redrives;
