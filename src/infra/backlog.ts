@@ -24,7 +24,8 @@ export interface BacklogGauge {
 /**
  * Polls every `intervalMs` and sets temporal_task_queue_backlog{task_queue,task_type},
  * temporal_task_queue_backlog_age_seconds and temporal_task_queue_pollers. Failures are logged
- * (at most once per minute) and leave the last values in place; they never throw.
+ * (at most once per minute) and leave the last values in place; they never throw. Each poll
+ * is bounded by min(intervalMs, 10 s).
  */
 export function startBacklogGauge(client: Client, metrics: Metrics, queues: readonly string[], intervalMs = 15_000, log?: Logger): BacklogGauge {
   let lastWarn = 0;
@@ -42,8 +43,12 @@ export function startBacklogGauge(client: Client, metrics: Metrics, queues: read
     metrics.taskQueueBacklogAge.set(labels, age ? num(age.seconds as Longish) + (age.nanos ?? 0) / 1e9 : 0);
     metrics.taskQueuePollers.set(labels, res.pollers?.length ?? 0);
   };
+  // A poll never outlives its interval: while Temporal is down the client's gRPC retries
+  // would otherwise keep one poll pending for a long time.
+  const deadlineMs = Math.max(500, Math.min(intervalMs, 10_000));
   const poll = () =>
-    (running ??= Promise.all(queues.flatMap((q) => TASK_TYPES.map((t) => pollQueue(q, t.type, t.label))))
+    (running ??= client
+      .withDeadline(Date.now() + deadlineMs, () => Promise.all(queues.flatMap((q) => TASK_TYPES.map((t) => pollQueue(q, t.type, t.label)))))
       .then(() => undefined)
       .catch((err) => {
         if (Date.now() - lastWarn > 60_000) {

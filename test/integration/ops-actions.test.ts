@@ -203,8 +203,9 @@ describe('ops actions through the admin API', () => {
 
   it('Temporal unreachable: 503 service_unavailable within the deadline, nothing audited', async () => {
     const id = await confirmedOrder();
-    // A client whose server does not exist (port 1): every call fails or times out.
-    const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
+    // A client whose server does not exist (port 1). No gRPC retry interceptor: a retry timer
+    // firing after close() would throw uncaught and take the test process down.
+    const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms', interceptors: [] }) });
     const app = express();
     app.use(express.json());
     app.use(opsRoutes({ orm: f.stack.orm, temporal: dead, config: f.stack.config, logger: f.stack.logger, metrics: f.stack.metrics, temporalDeadlineMs: 1500 }));
