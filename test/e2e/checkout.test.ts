@@ -117,4 +117,11 @@ describe('checkout across separate worker processes', () => {
     const codes = await Promise.all(workers.map((w) => w.kill('SIGTERM')));
     expect(codes).toEqual([0, 0, 0, 0]);
   }, 30_000);
+
+  it('workers/all.ts runs every pool of WORKER_POOLS in one process and drains on SIGTERM', async () => {
+    const all = await spawnWorker(stack, 'all');
+    const { handle } = await stack.startOrder({ lines: [{ sku: 'BOK-SYSTEMS-01', quantity: 1 }], aftercareWindow: '1s' });
+    expect(await handle.result()).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+    expect(await all.kill('SIGTERM')).toBe(0);
+  }, 60_000);
 });
