@@ -97,6 +97,9 @@ describe('checkout across separate worker processes', () => {
     // Every status change was published for long-polling readers? (Redis is best effort; the DB is the record.)
     const [{ n }] = await stack.orm.em.getConnection().execute<{ n: string }[]>(`select count(*) as n from payment_events where order_id in (${ids.map(() => '?').join(',')})`, ids);
     expect(Number(n)).toBeGreaterThanOrEqual(8);
+    // The 3-D Secure completion reached the workflow through the real, signature-checked webhook intake.
+    const hooks = await stack.orm.em.getConnection().execute(`select type from payment_events where order_id = ? and source = 'webhook'`, [byKind.three_ds_success.recorded.orderId]);
+    expect(hooks.length).toBeGreaterThanOrEqual(1);
 
     if (process.env.RECORD_HISTORIES === '1') {
       const dir = new URL('../workflow/histories/', import.meta.url);

@@ -9,13 +9,13 @@
 //   await stack.stop();
 //
 // Webhooks: the sandbox posts to a small relay owned by the stack (its URL is known before
-// the API listens). With no target set, the relay signals `paymentUpdate` to the order's
-// workflow directly (enough for workflow-level tests); once a target is set it forwards the
-// signed request unchanged to the API.
+// the API listens). Once a target is set it forwards the
+// signed request unchanged to the API. Without a target the relay runs the real webhook
+// intake (src/payments/webhooks.ts: signature check, ledger row, signal to the workflow).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/infra/config.ts';
@@ -26,8 +26,9 @@ import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
 import { requestFingerprint } from '../../src/orders/ids.ts';
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
+import { createWebhookIntake, type WebhookIntake } from '../../src/payments/webhooks.ts';
 import { TASK_QUEUES, orderWorkflowId, type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
-import { orderRecordedUpdate, paymentUpdateSignal } from '../../workflows/messages.ts';
+import { orderRecordedUpdate } from '../../workflows/messages.ts';
 import { SA } from '../../workflows/search-attributes.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
@@ -119,14 +120,14 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   try {
     // The relay first: the sandbox needs its URL at start.
     let target = opts.webhookTarget;
-    // eslint-disable-next-line prefer-const -- the relay reads it; set once Temporal is up
-    let client: Client | undefined;
+    // eslint-disable-next-line prefer-const -- read by the relay; set once Temporal and Postgres are up
+    let intake: WebhookIntake | undefined;
     const relay: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        void relayWebhook(body, req.headers, target, client).then(
+        void relayWebhook(body, req.headers, target, intake).then(
           (status) => { res.statusCode = status; res.end(); },
           () => { res.statusCode = 503; res.end(); },
         );
@@ -138,7 +139,6 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
 
     const env = await startLocalTemporal();
     cleanups.push(() => env.teardown());
-    client = env.client;
 
     const sandbox = await startTestSandbox({ webhookUrl, ...opts.sandbox });
     cleanups.push(() => sandbox.close());
@@ -168,6 +168,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
 
     const provider = createStripeProvider(sandbox.stripeConfig(), { metrics, logger });
+    intake = createWebhookIntake({ orm, temporal: env.client, webhookSecret: config.stripe.webhookSecret, logger, metrics });
 
     const pools = opts.pools ?? POOLS;
     const workers = pools.length
@@ -198,29 +199,20 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   }
 }
 
-/** Forwards a webhook to the API, or (no target) turns it into a paymentUpdate signal. */
-async function relayWebhook(body: Buffer, headers: Record<string, string | string[] | undefined>, target: string | undefined, client: Client | undefined): Promise<number> {
+/** Forwards a webhook to the API, or (no target) hands it to the real webhook intake. */
+async function relayWebhook(body: Buffer, headers: Record<string, string | string[] | undefined>, target: string | undefined, intake: WebhookIntake | undefined): Promise<number> {
+  const signature = headers['stripe-signature'] === undefined ? undefined : String(headers['stripe-signature']);
   if (target) {
     const res = await fetch(target, {
       method: 'POST',
       body,
-      headers: { 'content-type': String(headers['content-type'] ?? 'application/json'), 'stripe-signature': String(headers['stripe-signature'] ?? '') },
+      headers: { 'content-type': String(headers['content-type'] ?? 'application/json'), ...(signature ? { 'stripe-signature': signature } : {}) },
     });
     return res.status;
   }
-  if (!client) return 503;
-  const event = JSON.parse(body.toString('utf8')) as { id: string; type: string; data: { object: Record<string, any> } };
-  const obj = event.data?.object ?? {};
-  const orderId: string | undefined = obj.metadata?.order_id;
-  if (!orderId || obj.object !== 'payment_intent') return 200;
-  try {
-    await client.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentUpdateSignal, {
-      providerEventId: event.id, type: event.type, paymentIntentId: obj.id, providerStatus: obj.status, failureCode: obj.last_payment_error?.code,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
-  return 200;
+  if (!intake) return 503; // not ready yet: the sandbox retries
+  const outcome = await intake.handle(body, signature);
+  return outcome.kind === 'invalid_signature' ? 400 : outcome.kind === 'temporal_unavailable' ? 503 : 200;
 }
 
 export interface WorkerProcess {
