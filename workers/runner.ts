@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, redactUrl, type Config } from '../src/infra/config.ts';
@@ -31,7 +31,7 @@ export interface PoolWorkerDeps extends ActivityDeps {
   connection: NativeConnection;
   /** Defaults to config.temporal.namespace. */
   namespace?: string;
-  /** A client for activities that signal workflows (reconciliation). */
+  /** A Temporal client, for activities that need one (none of today's do; the test stack passes its own). */
   client?: Client;
   /** Pre-bundled workflow code (production and tests); otherwise workflowsPath is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -166,17 +166,11 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
   lifecycle.onStop('temporal connection', () => connection.close());
 
   let provider: PaymentProvider | undefined;
-  let client: Client | undefined;
-  if (pools.includes('payments')) {
-    provider = await (opts.createProvider ?? defaultProvider)(config, metrics);
-    const clientConnection = await Connection.connect({ address: config.temporal.address, apiKey: config.temporal.apiKey, tls: config.temporal.tls || config.temporal.apiKey ? true : undefined });
-    client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    lifecycle.onStop('temporal client', () => clientConnection.close());
-  }
+  if (pools.includes('payments')) provider = await (opts.createProvider ?? defaultProvider)(config, metrics);
 
   let workers: Worker[];
   try {
-    workers = await createPoolWorkers(pools, { orm, logger, metrics, redis, provider, config, connection, client });
+    workers = await createPoolWorkers(pools, { orm, logger, metrics, redis, provider, config, connection });
   } catch (err) {
     fatal(logger, `Could not start the ${pools.join(', ')} worker(s).`, err);
   }
