@@ -2,7 +2,7 @@
 // sources and the SDK version): bundling costs seconds on this machine, so every Worker
 // in the tests uses `workflowBundle: await testWorkflowBundle()`.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
@@ -36,10 +36,24 @@ export function testWorkflowBundle(): Promise<{ codePath: string }> {
       const tmp = `${codePath}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, codePath);
+      removeStaleBundles(dir, codePath);
     }
     return { codePath };
   })();
   return cached;
+}
+
+/** Old bundles (other workflow versions) untouched for an hour: no running suite still needs them. */
+function removeStaleBundles(dir: string, keep: string): void {
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    if (!f.startsWith('test-workflow-bundle-') || path === keep) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+    } catch {
+      // another process removed it first
+    }
+  }
 }
 
 const noop = () => undefined;
