@@ -281,7 +281,13 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       orderId, customerId: input.customerId, amount: recorded.totalAmount, currency: recorded.currency, paymentMethod: input.paymentMethod,
     }]);
   } catch (err) {
-    if (failureType(err) !== 'PaymentDeclined') throw err;
+    if (!(err instanceof ActivityFailure)) throw err;
+    if (failureType(err) !== 'PaymentDeclined') {
+      // A final provider error that is not a decline (invalid request, idempotency mismatch…):
+      // the order cannot be paid; undo what is held rather than failing the workflow with stock held.
+      log.error('authorization failed for good', { orderId, error: failureMessage(err) });
+      return finish('PAYMENT_FAILED', { code: 'payment_error', message: failureMessage(err) });
+    }
     const details = failureDetails<DeclineDetails>(err);
     state.paymentStatus = 'FAILED';
     if (details?.paymentIntentId) state.paymentReference = details.paymentIntentId;

@@ -10,7 +10,7 @@ import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attribu
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(SA);
 
 /** Keeps worker chatter (state changes, "no activities registered") out of test output. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   try {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_TEMPORAL_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
   } catch {

@@ -92,6 +92,17 @@ describe('checkout saga (time-skipping)', () => {
     expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
   });
 
+  it('a final provider error on authorize (not a decline): void (nothing found) + release, PAYMENT_FAILED (payment_error)', async () => {
+    const sku = 'OUT-BOTTLE-03';
+    h.hooks.authorizePayment = { before: () => { throw nonRetryable('authorize: Received unknown parameter: foo', 'parameter_unknown'); } };
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }] });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'PAYMENT_FAILED', failure: { code: 'payment_error' } });
+    expect(compensationsOf(final)).toEqual(['void_authorization:done', 'release_stock:done']);
+    expect(await db.reserved(sku)).toBe(0);
+    expect(await h.sandbox.intents({ orderId })).toEqual([]);
+  });
+
   it('3-D Secure completed: AWAITING_PAYMENT_ACTION, then the webhook signal → confirm and capture', async () => {
     const { handle, orderId } = await start({ lines: [{ sku: 'AUD-EARBUDS-02', quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired' });
     const waiting = await eventually(async () => {

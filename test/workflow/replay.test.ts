@@ -5,6 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, readdirSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import { quietRuntime } from '../helpers/temporal.ts';
 import { testWorkflowBundle } from '../helpers/workflow-bundle.ts';
 
 const dir = new URL('./histories/', import.meta.url);
@@ -21,6 +22,7 @@ describe('workflow replay (determinism across code changes)', () => {
 
   it('replays every recorded history without nondeterminism errors', async () => {
     const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
+    quietRuntime();
     const failures: string[] = [];
     for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'checkout-replay' }, histories)) {
       if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
