@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
   config: Config;
@@ -70,8 +71,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  // ---- mount point: PAYMENTS' webhook router (raw body; must come BEFORE express.json) ----
-  // app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));  // src/api/routes/webhooks.ts not landed yet
+  // Webhooks read the raw body (signature) — BEFORE express.json; not IP rate-limited (Stripe retries).
+  app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));
 
   app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.

@@ -156,7 +156,11 @@ export const contractPaths: ZodOpenApiPathsObject = {
       summary: 'Stripe webhook intake (signature verified on the raw body)',
       requestParams: { header: z.object({ 'stripe-signature': z.string() }) },
       requestBody: { required: true, content: json(z.record(z.string(), z.unknown())) },
-      responses: { '200': { description: 'Recorded (duplicates harmless)' }, '400': problem('Bad, missing or stale signature; nothing changes') },
+      responses: {
+        '200': { description: 'Recorded and handed to the order workflow (duplicates harmless)', content: json(z.object({ received: z.literal(true), duplicate: z.boolean().optional(), workflow: z.string().optional(), order: z.string().optional() })) },
+        '400': problem('`invalid_signature`: bad, missing or stale signature; nothing changes'),
+        '503': problem('`temporal_unavailable`: recorded, not yet signalled; retry'),
+      },
     }),
   },
   '/v1/finance/reconciliations': {

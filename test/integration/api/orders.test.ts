@@ -247,6 +247,21 @@ describe('cancelling and object-level authorization', () => {
     expect(level.reserved).toBe(0);
   });
 
+  it('3-D Secure completed at the provider: the webhook reaches this app and the order confirms', async () => {
+    const res = await place(alice, 'webhook-3ds', orderBody([{ sku: 'OUT-STOVE-05', quantity: 1 }], 'pm_card_authenticationRequired'), 'wait=15').expect(201);
+    expect(res.body.status).toBe('AWAITING_PAYMENT_ACTION');
+    const etag = res.headers.etag;
+    const poll = getOrder(alice, res.body.id).set('If-None-Match', etag).set('Prefer', 'wait=20').then((r) => r);
+    await f.stack.sandbox.authenticate(res.body.payment.reference, 'succeed');
+    const changed = await poll;
+    expect(changed.status).toBe(200);
+    const done = await settled(alice, res.body.id);
+    expect(done.body).toEqual(expect.objectContaining({ status: 'CONFIRMED', payment: expect.objectContaining({ status: 'CAPTURED' }) }));
+    expect(await count("select count(*)::int as n from payment_events where order_id = ? and source = 'webhook'", [res.body.id])).toBeGreaterThan(0);
+    const forged = await f.http().post('/v1/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', 't=1,v1=deadbeef').send('{"id":"evt_x","type":"payment_intent.succeeded"}');
+    expect({ status: forged.status, code: forged.body.code }).toEqual({ status: 400, code: 'invalid_signature' });
+  });
+
   it('metrics count accepted orders and idempotent replays', async () => {
     const text = (await f.http().get('/metrics').expect(200)).text;
     expect(text).toMatch(/orders_accepted_total\{[^}]*\} [1-9]/);
