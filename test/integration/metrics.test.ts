@@ -75,6 +75,8 @@ describe('metrics of every process', () => {
     expect(total(m, 'http_request_duration_seconds_count', { method: 'POST', route: '/v1/orders', status: '201' })).toBeGreaterThanOrEqual(3);
     expect(total(m, 'orders_accepted_total')).toBeGreaterThanOrEqual(3);
     expect(m.get('ops_actions_total')?.type).toBe('counter');
+    // The sandbox's signed webhooks reach the intake, which counts them by outcome.
+    await eventually(async () => total(parseExposition((await f.http().get('/metrics')).text), 'webhooks_received_total') >= 1);
     for (const q of POOLS) {
       for (const t of ['workflow', 'activity']) {
         expect(m.get('temporal_task_queue_backlog')?.samples).toContainEqual(expect.objectContaining({ labels: expect.objectContaining({ task_queue: q, task_type: t }) }));

@@ -18,6 +18,12 @@ describe('Prometheus text parser (strict)', () => {
     expect(total(m, 'lat_seconds_bucket', { op: 'a', le: '+Inf' })).toBe(2);
   });
 
+  it('accepts NaN and Inf in any case, as Prometheus (Go ParseFloat) does', () => {
+    const m = parseExposition('a Nan\nb +Inf\nc -inf\n');
+    expect(Number.isNaN(m.get('a')!.samples[0].value)).toBe(true);
+    expect([m.get('b')!.samples[0].value, m.get('c')!.samples[0].value]).toEqual([Infinity, -Infinity]);
+  });
+
   it.each([
     ['missing final newline', 'a 1'],
     ['bad metric name', '1a 1\n'],
