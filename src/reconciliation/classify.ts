@@ -292,8 +292,10 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
     });
   }
 
-  // A status change the webhook never brought (the missed_webhook repair records it itself).
-  if (stateFinding?.kind !== 'missed_webhook' && payment && isOrdersIntent) {
+  // A status change our ledger never recorded. Repairs that call the provider (void, refund,
+  // capture, signal → sync) record the provider's state themselves, so only report it otherwise.
+  const repairRecords = stateFinding && ['void', 'refund', 'capture', 'signal_workflow'].includes(stateFinding.action);
+  if (!repairRecords && payment && isOrdersIntent) {
     const events = missingEvents(c);
     const implied = paymentStatusForIntent(intent);
     // A direct refund already shows up as ledger_missing_refund; don't report it twice.
