@@ -140,6 +140,8 @@ export interface ReconciliationInput {
   /** Window overlap with the previous run, ms. */
   lookbackMs?: number;
   capturedPolicy?: 'refund' | 'confirm';
+  /** Cases changed more recently than this are in flight: not findings, not touched (default 2 min). */
+  graceMs?: number;
 }
 
 export interface ReconciliationSummary {

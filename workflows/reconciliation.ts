@@ -111,7 +111,7 @@ export async function reconciliation(input: ReconciliationInput): Promise<Reconc
   try {
     const run = await recon.beginReconciliationRun({ runId, trigger: input.trigger, lookbackMs: input.lookbackMs });
     setCurrentDetails(`run ${runId}, window ${run.windowStart} → ${run.windowEnd}: scanning`);
-    const scan = await recon.scanReconciliationWindow({ runId, windowStart: run.windowStart, windowEnd: run.windowEnd, capturedPolicy: input.capturedPolicy });
+    const scan = await recon.scanReconciliationWindow({ runId, windowStart: run.windowStart, windowEnd: run.windowEnd, capturedPolicy: input.capturedPolicy, graceMs: input.graceMs });
     scanned = { checked: scan.checked, matched: scan.matched };
     setCurrentDetails(`checked ${scan.checked}, matched ${scan.matched}, in flight ${scan.inFlight}, new findings ${scan.newFindings}: ${scan.repairs.length} repairs`);
     // Sequential on purpose: repairs are rare, and this keeps the provider's rate limit for checkouts.
