@@ -177,6 +177,11 @@ export function missingRefunds(c: ReconciliationCase): ProviderRefund[] {
   return succeeded.filter((r) => !c.ledgerIds.has(r.id));
 }
 
+function refundedLag(c: ReconciliationCase): boolean {
+  const providerTotal = c.refunds.filter((r) => r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
+  return !!c.payment && Math.max(providerTotal, c.intent?.amountRefunded ?? 0) > c.payment.refundedAmount;
+}
+
 function lastChange(c: ReconciliationCase): number {
   return Math.max(
     c.order?.updatedAt ?? 0,
@@ -284,7 +289,9 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
   if (stateFinding) findings.push(stateFinding);
 
   const refunds = missingRefunds(c);
-  if (refunds.length) {
+  // Also when the ledger names every refund (e.g. the webhook recorded refund.created) but our
+  // payments row never counted it: the backfill then only moves refunded_amount forward.
+  if (refunds.length || refundedLag(c)) {
     findings.push({
       ...base('ledger_missing_refund', 'backfill_ledger', false, { refunds: refunds.map((r) => ({ id: r.id, amount: r.amount, currency: r.currency, created: r.created })) }),
       ourAmount: payment?.refundedAmount ?? 0,
@@ -299,7 +306,7 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
     const events = missingEvents(c);
     const implied = paymentStatusForIntent(intent);
     // A direct refund already shows up as ledger_missing_refund; don't report it twice.
-    const lagging = canReach(payment.status, implied) && !(refunds.length && implied === 'REFUNDED');
+    const lagging = canReach(payment.status, implied) && !((refunds.length || refundedLag(c)) && implied === 'REFUNDED');
     if (events.length || lagging) {
       findings.push(base('ledger_missing_event', 'backfill_ledger', false, {
         events: events.map((e) => ({ id: e.id, type: e.type, created: e.created, status: eventIntentStatus(e) })),

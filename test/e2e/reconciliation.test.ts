@@ -1,0 +1,65 @@
+// Reconciliation on the real stack (local Temporal, workers, sandbox, Postgres): drift is
+// seeded for real at the sandbox, the workflow finds and repairs it, a second run changes nothing.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { assertInvariants } from '../helpers/invariants.ts';
+import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../workflows/contracts.ts';
+import { getRun } from '../../src/reconciliation/read-model.ts';
+
+let stack: TestStack;
+beforeAll(async () => { stack = await startTestStack(); }, 120_000);
+afterAll(async () => stack?.stop(), 60_000);
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function runReconciliation(graceMs = 1000): Promise<ReconciliationSummary> {
+  const runId = randomUUID();
+  return stack.client.workflow.execute('reconciliation', {
+    workflowId: reconciliationWorkflowId(runId), taskQueue: TASK_QUEUES.checkout,
+    args: [{ runId, trigger: 'manual', lookbackMs: 3_600_000, graceMs }],
+  }) as Promise<ReconciliationSummary>;
+}
+
+describe('reconciliation workflow', () => {
+  it('voids an orphan authorization, backfills a refund made at the provider, and a second run changes nothing', async () => {
+    const conn = stack.orm.em.getConnection();
+    // An authorization whose order was never recorded (the response to the client was lost).
+    const orphanOrder = randomUUID();
+    const orphan = await stack.provider.authorize({ orderId: orphanOrder, customerId: 'c-orphan', amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa', idempotencyKey: `order-${orphanOrder}:authorize` });
+    expect(orphan.kind).toBe('authorized');
+    // A confirmed, captured order, then a partial refund made directly at the provider (dashboard).
+    const { input } = await stack.startOrder({ lines: [{ sku: 'CMP-MOUSE-03', quantity: 1 }] });
+    const ref = await waitFor(async () => {
+      const [r] = await conn.execute<{ status: string; provider_reference: string }[]>("select p.status, p.provider_reference from payments p join orders o on o.id = p.order_id where o.id = ? and o.status = 'CONFIRMED'", [input.orderId]);
+      return r?.status === 'CAPTURED' ? r.provider_reference : undefined;
+    });
+    await stack.provider.refund(ref, { amount: 500, idempotencyKey: `dashboard-${randomUUID()}` });
+    await new Promise((r) => setTimeout(r, 1500)); // past the grace period
+
+    const first = await runReconciliation();
+    expect(first.status).toBe('COMPLETED');
+    const run = (await getRun(stack.orm.em.fork(), first.runId))!;
+    const byKind = Object.fromEntries(run.findings.map((f) => [f.kind, f]));
+    expect(byKind.orphan_authorization).toMatchObject({ orderId: orphanOrder, providerReference: orphan.intent!.id, action: 'void', actionOutcome: 'voided' });
+    expect(byKind.ledger_missing_refund).toMatchObject({ orderId: input.orderId, providerReference: ref, action: 'backfill_ledger', actionOutcome: 'backfilled' });
+    expect((await stack.sandbox.intents({ orderId: orphanOrder }))[0].status).toBe('canceled');
+    const [p] = await conn.execute<{ refunded_amount: number }[]>('select refunded_amount from payments where order_id = ?', [input.orderId]);
+    expect(p.refunded_amount).toBe(500);
+    await assertInvariants({ orm: stack.orm, sandbox: stack.sandbox, orderIds: [input.orderId] });
+
+    const ledgerBefore = await conn.execute<{ n: string }[]>('select count(*) as n from payment_events');
+    const second = await runReconciliation();
+    expect(second).toMatchObject({ status: 'COMPLETED', findings: 0 });
+    const ledgerAfter = await conn.execute<{ n: string }[]>('select count(*) as n from payment_events');
+    expect(ledgerAfter[0].n).toBe(ledgerBefore[0].n);
+  }, 120_000);
+});
