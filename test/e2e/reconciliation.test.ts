@@ -62,4 +62,46 @@ describe('reconciliation workflow', () => {
     const ledgerAfter = await conn.execute<{ n: string }[]>('select count(*) as n from payment_events');
     expect(ledgerAfter[0].n).toBe(ledgerBefore[0].n);
   }, 120_000);
+  it('applies a 3-D Secure completion whose webhook never arrived through the order workflow; reports a tampered amount for a human', async () => {
+    const conn = stack.orm.em.getConnection();
+    await stack.sandbox.setWebhooks(false);
+    try {
+      const { input } = await stack.startOrder({ lines: [{ sku: 'CMP-MOUSE-03', quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired' });
+      const pi = await waitFor(async () => {
+        const [r] = await conn.execute<{ provider_reference: string | null }[]>("select p.provider_reference from payments p join orders o on o.id = p.order_id where o.id = ? and o.status = 'AWAITING_PAYMENT_ACTION'", [input.orderId]);
+        return r?.provider_reference ?? undefined;
+      });
+      await stack.sandbox.authenticate(pi, 'succeed');
+      const tampered = await stack.startOrder({ lines: [{ sku: 'HOM-KETTLE-01', quantity: 1 }] });
+      await waitFor(async () => {
+        const [r] = await conn.execute<{ status: string }[]>('select status from payments where order_id = ?', [tampered.input.orderId]);
+        return r?.status === 'CAPTURED' ? true : undefined;
+      });
+      await conn.execute('update payments set amount = amount + 1 where order_id = ?', [tampered.input.orderId]);
+      await new Promise((r) => setTimeout(r, 1500));
+
+      const first = await runReconciliation();
+      const run = (await getRun(stack.orm.em.fork(), first.runId))!;
+      const byKind = Object.fromEntries(run.findings.map((f) => [f.kind, f]));
+      expect(byKind.missed_webhook).toMatchObject({ orderId: input.orderId, providerReference: pi, action: 'signal_workflow', actionOutcome: 'signalled' });
+      expect(byKind.amount_mismatch).toMatchObject({ orderId: tampered.input.orderId, action: 'none', needsHuman: true, actionOutcome: null });
+      expect(first.needsHuman).toBeGreaterThanOrEqual(1);
+      // the workflow took it from there: confirmed and captured
+      await waitFor(async () => {
+        const [r] = await conn.execute<{ status: string; p_status: string }[]>('select o.status, p.status as p_status from orders o join payments p on p.order_id = o.id where o.id = ?', [input.orderId]);
+        return r?.status === 'CONFIRMED' && r.p_status === 'CAPTURED' ? true : undefined;
+      });
+      const [evt] = await conn.execute<{ source: string }[]>('select source from payment_events where provider_event_id = ?', [`reconciliation:${pi}:requires_capture`]);
+      expect(evt?.source).toBe('reconciliation');
+      await assertInvariants({ orm: stack.orm, sandbox: stack.sandbox, orderIds: [input.orderId] });
+
+      await new Promise((r) => setTimeout(r, 1500));
+      const second = await runReconciliation();
+      expect(second.findings).toBe(0); // the mismatch is still open, but not raised again
+      const [open] = await conn.execute<{ n: string }[]>("select count(*) as n from reconciliation_findings where kind = 'amount_mismatch' and resolved_at is null");
+      expect(Number(open.n)).toBe(1);
+    } finally {
+      await stack.sandbox.setWebhooks(true);
+    }
+  }, 120_000);
 });
