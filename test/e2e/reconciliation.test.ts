@@ -104,4 +104,28 @@ describe('reconciliation workflow', () => {
       await stack.sandbox.setWebhooks(true);
     }
   }, 120_000);
+  it('running next to 100 checkouts in flight raises no finding for a healthy order and touches none', async () => {
+    const conn = stack.orm.em.getConnection();
+    const skus = ['CMP-MOUSE-03', 'HOM-KETTLE-01', 'CMP-KEYBOARD-02', 'AUD-EARBUDS-02'];
+    const started = Promise.all(Array.from({ length: 100 }, (_, i) => stack.startOrder({ lines: [{ sku: skus[i % skus.length], quantity: 1 }] })));
+    await new Promise((r) => setTimeout(r, 300));
+    const during = await runReconciliation(120_000);
+    const orders = await started;
+    const ids = orders.map((o) => o.input.orderId);
+    await waitFor(async () => {
+      const [r] = await conn.execute<{ n: string }[]>(`select count(*) as n from orders o left join payments p on p.order_id = o.id
+        where (o.status in ('PENDING', 'AWAITING_PAYMENT_ACTION') or (o.status = 'CONFIRMED' and p.status <> 'CAPTURED')) and o.id in (${ids.map(() => '?').join(',')})`, ids);
+      return Number(r.n) === 0 ? true : undefined;
+    }, 90_000);
+    // Once settled, even without any grace period every healthy order matches.
+    const after = await runReconciliation(0);
+    expect(during.status).toBe('COMPLETED');
+    expect(after.status).toBe('COMPLETED');
+    expect(after.matched).toBeGreaterThanOrEqual(100);
+    const findings = await conn.execute<{ n: string }[]>(`select count(*) as n from reconciliation_findings where order_id in (${ids.map(() => '?').join(',')})`, ids);
+    expect(Number(findings[0].n)).toBe(0);
+    const touched = await conn.execute<{ n: string }[]>(`select count(*) as n from payment_events where source = 'reconciliation' and order_id in (${ids.map(() => '?').join(',')})`, ids);
+    expect(Number(touched[0].n)).toBe(0);
+    await assertInvariants({ orm: stack.orm, sandbox: stack.sandbox, orderIds: ids });
+  }, 150_000);
 });
