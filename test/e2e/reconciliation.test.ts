@@ -6,6 +6,13 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../workflows/contracts.ts';
 import { getRun } from '../../src/reconciliation/read-model.ts';
+import express from 'express';
+import request from 'supertest';
+import { financeRoutes } from '../../src/api/routes/finance.ts';
+import { errorHandler } from '../../src/api/middleware/problem.ts';
+import { ensureReconciliationSchedule } from '../../src/reconciliation/schedule.ts';
+import { RECONCILIATION_SCHEDULE_ID } from '../../workflows/contracts.ts';
+import { mintToken } from '../helpers/api.ts';
 
 let stack: TestStack;
 beforeAll(async () => { stack = await startTestStack(); }, 120_000);
@@ -128,4 +135,48 @@ describe('reconciliation workflow', () => {
     expect(Number(touched[0].n)).toBe(0);
     await assertInvariants({ orm: stack.orm, sandbox: stack.sandbox, orderIds: ids });
   }, 150_000);
+  it('finance API: starts a run (202), shows it with its findings, exports the ledger as CSV; customers are refused', async () => {
+    const app = express();
+    app.use(express.json());
+    app.use(financeRoutes({ orm: stack.orm, temporal: stack.client, config: stack.config, logger: stack.logger, metrics: stack.metrics }));
+    app.use(errorHandler(stack.logger));
+    const finance = `Bearer ${await mintToken(stack.config, { sub: 'fin-1', roles: ['finance'] })}`;
+    const ops = `Bearer ${await mintToken(stack.config, { sub: 'ops-1', roles: ['ops'] })}`;
+    const customer = `Bearer ${await mintToken(stack.config, { sub: 'c-1', roles: ['customer'] })}`;
+
+    expect((await request(app).post('/v1/finance/reconciliations').set('authorization', customer).send({})).status).toBe(403);
+    expect((await request(app).post('/v1/finance/reconciliations').set('authorization', ops).send({})).status).toBe(403);
+    const started = await request(app).post('/v1/finance/reconciliations').set('authorization', finance).send({});
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    await stack.client.workflow.getHandle(reconciliationWorkflowId(id)).result();
+    const run = await request(app).get(`/v1/finance/reconciliations/${id}`).set('authorization', ops);
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ id, status: 'COMPLETED', checked: expect.any(Number), matched: expect.any(Number), findings: expect.any(Array), window: { start: expect.any(String), end: expect.any(String) } });
+    const list = await request(app).get('/v1/finance/reconciliations?limit=1').set('authorization', finance);
+    expect(list.body.data).toHaveLength(1);
+    expect(list.body.nextCursor).toEqual(expect.any(String));
+    const open = await request(app).get('/v1/finance/findings?open=true&needsHuman=true').set('authorization', finance);
+    expect(open.body.data.some((f: { kind: string }) => f.kind === 'amount_mismatch')).toBe(true);
+    const csv = await request(app).get('/v1/finance/payments?source=reconciliation&limit=50').set('authorization', finance).set('accept', 'text/csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe('id,created_at,order_id,provider,provider_event_id,type,source,provider_reference,amount,currency,provider_status,payment_status,captured_amount,refunded_amount,order_status,customer_id');
+    expect(csv.text.split('\r\n').length).toBeGreaterThan(2);
+    const json = await request(app).get('/v1/finance/payments?limit=2').set('authorization', finance);
+    expect(json.body).toMatchObject({ data: expect.any(Array), nextCursor: expect.any(String) });
+    expect((await request(app).get('/v1/finance/payments?from=nope').set('authorization', finance)).status).toBe(400);
+    expect((await request(app).get('/v1/finance/payments?cursor=xyz').set('authorization', finance)).status).toBe(400);
+    expect((await request(app).get(`/v1/finance/reconciliations/${randomUUID()}`).set('authorization', finance)).status).toBe(404);
+  }, 60_000);
+
+  it('the reconciliation schedule is created once and updated on the next start (overlap SKIP)', async () => {
+    expect(await ensureReconciliationSchedule(stack.client, stack.config)).toBe('created');
+    expect(await ensureReconciliationSchedule(stack.client, { reconciliation: { ...stack.config.reconciliation, interval: '30m' } })).toBe('updated');
+    const d = await stack.client.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe();
+    expect(d.spec.intervals?.[0].every).toBe(30 * 60_000);
+    expect(d.policies.overlap).toBe('SKIP');
+    expect(d.action).toMatchObject({ workflowType: 'reconciliation', taskQueue: TASK_QUEUES.checkout });
+    await stack.client.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).delete();
+  }, 30_000);
 });
