@@ -23,6 +23,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
+import { financeOpenApiPaths, financeRoutes } from './routes/finance.ts';
 import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Public
   app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
-  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths] });
+  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths] });
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
@@ -95,8 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(orderRoutes({ readModel, commands, changes, metrics, createLimiter }));
   app.use(adminRoutes(catalog));
   app.use(opsRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
-  // ---- mount point: FINANCE's router ----
-  // app.use(financeRoutes({ ... }));  // src/api/routes/finance.ts not landed yet
+  app.use(financeRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
 
   app.use(notFoundHandler((path) => allowedMethods(app, path)));
   app.use(errorHandler(logger));

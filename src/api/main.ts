@@ -7,6 +7,7 @@ import { Lifecycle, fatal } from '../infra/lifecycle.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { startBacklogGauge } from '../infra/backlog.ts';
+import { ensureReconciliationSchedule } from '../reconciliation/schedule.ts';
 import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
     fatal(log, `Cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}). Start it (npm run dev starts a dev server) or fix TEMPORAL_ADDRESS.`, err),
   );
   lifecycle.onStop('temporal', () => temporal.connection.close());
+  // The reconciliation Schedule is created or updated (idempotently) by every API start, so a
+  // changed RECONCILIATION_INTERVAL takes effect on deploy. A failure is logged, not fatal:
+  // checkouts must not wait for finance's schedule.
+  await ensureReconciliationSchedule(temporal, config).then(
+    (outcome) => log.info({ outcome, interval: config.reconciliation.interval, enabled: config.reconciliation.scheduleEnabled }, 'reconciliation schedule ensured'),
+    (err) => log.error({ err }, 'could not create/update the reconciliation schedule; finance can still start runs on demand'),
+  );
 
   const metrics = createMetrics('api');
   // Task-queue backlog gauges (the pools' autoscaling signal), polled from this one process.

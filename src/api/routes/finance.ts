@@ -26,7 +26,8 @@ import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationInput } from 
 import type { reconciliation } from '../../../workflows/reconciliation.ts';
 import { authenticate, createVerifier, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
-import { UUID_PATTERN } from '../schemas.ts';
+import { Problem, UUID_PATTERN } from '../schemas.ts';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
 
 export interface FinanceDeps {
   orm: MikroORM;
@@ -170,3 +171,50 @@ export function financeRoutes(deps: FinanceDeps): express.Router {
 
   return router;
 }
+
+const listOf = (description: string) => ({
+  description,
+  content: {
+    'application/json': { schema: z.object({ data: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }) },
+    'text/csv': { schema: z.string() },
+  },
+});
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+
+/** OpenAPI for the finance routes beyond the DESIGN §4 defaults (merged by createApp). */
+export const financeOpenApiPaths: ZodOpenApiPathsObject = {
+  '/v1/finance/reconciliations': {
+    post: {
+      tags: ['finance'],
+      operationId: 'finance_start_reconciliation',
+      summary: 'Start a reconciliation run now (finance)',
+      security: [{ bearerAuth: [] }],
+      requestBody: { required: false, content: { 'application/json': { schema: StartReconciliationBody } } },
+      responses: {
+        '202': { description: 'Started; poll Location', content: { 'application/json': { schema: z.object({ id: z.string(), workflowId: z.string(), status: z.string() }) } } },
+        '400': problemResponse('`validation_failed`'),
+        '401': problemResponse('`unauthorized`'),
+        '403': problemResponse('`forbidden`'),
+        '503': problemResponse('`service_unavailable`: Temporal unreachable'),
+      },
+    },
+    get: {
+      tags: ['finance'],
+      operationId: 'finance_list_reconciliations',
+      summary: 'Reconciliation runs, newest first (finance, ops); CSV with Accept: text/csv',
+      security: [{ bearerAuth: [] }],
+      requestParams: { query: RunsQuery },
+      responses: { '200': listOf('Runs'), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
+    },
+  },
+  '/v1/finance/findings': {
+    get: {
+      tags: ['finance'],
+      operationId: 'finance_list_findings',
+      summary: 'Reconciliation findings (open, needing a human, by kind/order/run); CSV with Accept: text/csv',
+      security: [{ bearerAuth: [] }],
+      requestParams: { query: FindingsQuery },
+      responses: { '200': listOf('Findings'), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
+    },
+  },
+};
