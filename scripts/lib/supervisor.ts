@@ -1,0 +1,126 @@
+// Starts child processes in their own process groups, shows their output prefixed and
+// rendered, and stops them in reverse start order: SIGTERM to the group, wait, SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dim, lineSplitter, paint, PROCESS_COLOURS, renderLine } from './pretty.ts';
+
+export type ChildSpec = {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** How long a SIGTERM may take before the group is SIGKILLed. */
+  stopGraceMs: number;
+  /** Children start tier by tier (ascending) and stop in the reverse order; one tier stops in parallel. */
+  tier: number;
+};
+
+export type Child = {
+  spec: ChildSpec;
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Set once we asked it to stop: its exit is then expected. */
+  stopping: boolean;
+};
+
+type Options = {
+  colour: boolean;
+  write: (text: string) => void;
+  /** Called when a child exits without having been asked to. */
+  onUnexpectedExit: (child: Child) => void;
+  prefixWidth: number;
+};
+
+function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: the whole group is gone already
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Supervisor {
+  private readonly list: Child[] = [];
+  private readonly opts: Options;
+  private colourIndex = 0;
+  constructor(opts: Options) {
+    this.opts = opts;
+  }
+
+  get children(): readonly Child[] {
+    return this.list;
+  }
+
+  /** Writes a supervisor line with the same prefix layout as the children. */
+  say(text: string): void {
+    this.opts.write(`${dim(`${'dev'.padEnd(this.opts.prefixWidth)} │`, this.opts.colour)} ${text}\n`);
+  }
+
+  start(spec: ChildSpec): Child {
+    const colour = PROCESS_COLOURS[this.colourIndex++ % PROCESS_COLOURS.length];
+    const prefix = `${paint(`${spec.name.padEnd(this.opts.prefixWidth)} │`, colour, this.opts.colour)} `;
+    // detached: the child leads a new process group, so a stop reaches everything it spawned,
+    // and a Ctrl-C in the terminal reaches only us — we stop the children in order.
+    const proc: ChildProcess = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = (line: string) => this.opts.write(`${prefix}${renderLine(line, this.opts.colour)}\n`);
+    const stdout = lineSplitter(out);
+    const stderr = lineSplitter(out);
+    proc.stdout!.on('data', stdout.push);
+    proc.stderr!.on('data', stderr.push);
+    const child: Child = {
+      spec,
+      pid: proc.pid ?? -1,
+      stopping: false,
+      exited: new Promise((resolve) => {
+        proc.once('error', (err) => {
+          out(`failed to start: ${err.message}`);
+          resolve({ code: 127, signal: null });
+        });
+        proc.once('close', (code, signal) => {
+          stdout.flush();
+          stderr.flush();
+          resolve({ code, signal });
+        });
+      }),
+    };
+    void child.exited.then((exit) => {
+      child.exit = exit;
+      if (child.pid > 0) killGroup(child.pid, 'SIGKILL'); // stragglers of a dead leader
+      if (!child.stopping) this.opts.onUnexpectedExit(child);
+    });
+    this.list.push(child);
+    return child;
+  }
+
+  private async stopOne(child: Child): Promise<void> {
+    child.stopping = true;
+    if (child.exit || child.pid <= 0) return;
+    killGroup(child.pid, 'SIGTERM');
+    const inTime = await Promise.race([child.exited.then(() => true), sleep(child.spec.stopGraceMs).then(() => false)]);
+    if (!inTime) {
+      this.say(`${child.spec.name} did not stop within ${Math.round(child.spec.stopGraceMs / 1000)} s — sending SIGKILL`);
+      killGroup(child.pid, 'SIGKILL');
+      await Promise.race([child.exited, sleep(5000)]);
+    }
+  }
+
+  /** Stops every child: highest tier first, each tier in parallel. Safe to call more than once. */
+  async stopAll(): Promise<void> {
+    const tiers = [...new Set(this.list.map((c) => c.spec.tier))].sort((a, b) => b - a);
+    for (const tier of tiers) {
+      await Promise.all(this.list.filter((c) => c.spec.tier === tier).map((c) => this.stopOne(c)));
+    }
+  }
+
+  /** Immediate SIGKILL of every group (second Ctrl-C). */
+  killAll(): void {
+    for (const c of this.list) {
+      c.stopping = true;
+      if (c.pid > 0) killGroup(c.pid, 'SIGKILL');
+    }
+  }
+}
