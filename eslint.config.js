@@ -18,7 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/infra/config.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
+    // binaries.ts reads PATH: an OS search path for executables, not application configuration.
+    files: ['src/infra/config.ts', 'src/infra/binaries.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -8,20 +8,19 @@
 //   3. Temporal      workflow id order-<orderIdFor(customer,key)> with USE_EXISTING/REJECT_DUPLICATE
 // The recorded fingerprint returned by the orderRecorded update is the final word on key reuse.
 import { createHash } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { Config } from '../infra/config.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import { withTimeout } from '../infra/redis.ts';
+import { checkoutStartOperation, orderRecordedUpdateId } from '../orders/checkout-start.ts';
 import { orderIdFor, requestFingerprint } from '../orders/ids.ts';
 import type { OrderReadModel, OrderRecord } from '../orders/read-model.ts';
 import { isTerminal } from '../orders/status.ts';
 import type { CatalogService } from '../catalog/service.ts';
-import type { checkout } from '../../workflows/index.ts';
-import { TASK_QUEUES, orderWorkflowId, type CancelRequest, type CheckoutInput, type RecordedOrder } from '../../workflows/contracts.ts';
+import { orderWorkflowId, type CancelRequest, type CheckoutInput, type RecordedOrder } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, orderRecordedUpdate } from '../../workflows/messages.ts';
-import { SA } from '../../workflows/search-attributes.ts';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 const REDIS_TIMEOUT_MS = 250;
@@ -72,22 +71,9 @@ export function createOrderCommands(deps: { config: Config; temporal: Client; re
     return existing;
   }
 
-  async function startCheckout(input: CheckoutInput, lineCount: number): Promise<RecordedOrder> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
-      workflowId: orderWorkflowId(input.orderId),
-      taskQueue: TASK_QUEUES.checkout,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SA.OrderId, value: input.orderId },
-        { key: SA.CustomerId, value: input.customerId },
-        { key: SA.OrderStatus, value: 'PENDING' },
-      ],
-      staticSummary: `Order ${input.orderId} for ${input.customerId}: ${lineCount} line(s), ${input.paymentMethod}`,
-    });
-    // A deterministic update id: concurrent duplicates attach to one update instead of piling up.
-    const updateId = `order-recorded-${input.requestFingerprint.slice(0, 32)}`;
+  async function startCheckout(input: CheckoutInput): Promise<RecordedOrder> {
+    const startWorkflowOperation = checkoutStartOperation(input);
+    const updateId = orderRecordedUpdateId(input);
     return temporal.withDeadline(Date.now() + RECORD_WAIT_MS, () =>
       temporal.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation, updateId }),
     );
@@ -125,7 +111,7 @@ export function createOrderCommands(deps: { config: Config; temporal: Client; re
       };
       let recorded: RecordedOrder;
       try {
-        recorded = await startCheckout(input, body.items.length);
+        recorded = await startCheckout(input);
       } catch (err) {
         // Forget our claim: the workflow may or may not exist; its recorded fingerprint still guards key reuse.
         if (claimed) release(customerId, key);

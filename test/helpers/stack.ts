@@ -15,7 +15,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/infra/config.ts';
@@ -24,12 +24,12 @@ import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
 import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
 import { requestFingerprint } from '../../src/orders/ids.ts';
+import { checkoutStartOperation, orderRecordedUpdateId } from '../../src/orders/checkout-start.ts';
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
 import { createWebhookIntake, type WebhookIntake } from '../../src/payments/webhooks.ts';
-import { TASK_QUEUES, orderWorkflowId, type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
+import { type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
 import { orderRecordedUpdate } from '../../workflows/messages.ts';
-import { SA } from '../../workflows/search-attributes.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
 import { resetDatabase, testOrm } from './db.ts';
@@ -94,20 +94,8 @@ export function checkoutInput(input: TestOrderInput): CheckoutInput {
 
 /** update-with-start, as the API starts a checkout (USE_EXISTING / REJECT_DUPLICATE). */
 export async function startOrderLikeApi(client: Client, input: CheckoutInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder }> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
-    workflowId: orderWorkflowId(input.orderId),
-    taskQueue: TASK_QUEUES.checkout,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    typedSearchAttributes: [
-      { key: SA.OrderId, value: input.orderId },
-      { key: SA.CustomerId, value: input.customerId },
-      { key: SA.OrderStatus, value: 'PENDING' },
-    ],
-    staticSummary: `Order ${input.orderId} (${input.lines.length} line(s))`,
-  });
-  const recorded = await client.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation });
+  const startWorkflowOperation = checkoutStartOperation(input);
+  const recorded = await client.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation, updateId: orderRecordedUpdateId(input) });
   return { handle: (await startWorkflowOperation.workflowHandle()) as WorkflowHandle<typeof checkout>, recorded };
 }
 
