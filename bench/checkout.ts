@@ -80,7 +80,7 @@ try {
   const run = `${Date.now()}`;
 
   // Warm-up: bundle caches, connections, JIT.
-  for (let i = 0; i < 3; i++) await placeOrder(`warm-${i}`, 'wait');
+  for (let i = 0; i < 3; i++) await placeOrder(`${run}-warm-${i}`, 'wait');
 
   // Baseline: the HTTP floor.
   const health: number[] = [];
