@@ -110,7 +110,7 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
       stopGraceMs: config.worker.shutdownGraceMs + 5000,
       env: { ...common, WORKER_POOLS: pool, METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_PORT: String(temporalMetricsPort) },
       ready: { kind: 'http', url: `http://127.0.0.1:${metricsPort}/healthz`, anyStatus: false },
-      shows: [`${`${pool} worker`.padEnd(16)}task queue "${pool}" · metrics http://127.0.0.1:${metricsPort}/metrics · SDK metrics http://127.0.0.1:${temporalMetricsPort}/metrics`] });
+      shows: [`${`${pool} pool`.padEnd(16)}task queue "${pool}" · metrics http://127.0.0.1:${metricsPort}/metrics · SDK metrics http://127.0.0.1:${temporalMetricsPort}/metrics`] });
     ports.push({ port: metricsPort, label: `${pool} worker metrics`, variable: `DEV_METRICS_PORT_BASE+${i + 1}` },
       { port: temporalMetricsPort, label: `${pool} worker Temporal SDK metrics`, variable: `DEV_TEMPORAL_METRICS_PORT_BASE+${i + 1}` });
   });
