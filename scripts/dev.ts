@@ -16,7 +16,7 @@ import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
 import { bold, dim, paint } from './lib/pretty.ts';
 import { busyPorts, httpStatus, waitUntil, WaitAborted } from './lib/net.ts';
 import { planStack, SKIPPABLE, type PlannedProcess, type StackPlan } from './lib/stack.ts';
-import { Supervisor, type Child } from './lib/supervisor.ts';
+import { Supervisor, alive, type Child } from './lib/supervisor.ts';
 
 const HELP = `Usage: npm run dev [-- --skip <names>]
 
@@ -179,15 +179,6 @@ async function migrateAndSeed(config: Readonly<Config>): Promise<string> {
 // supervisor) can stop the process groups it left behind instead of failing on busy ports.
 
 type StateFile = { supervisorPid: number; children: { name: string; pid: number; command: string }[] };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function commandLine(pid: number): string {
   try {

@@ -124,3 +124,13 @@ export class Supervisor {
     }
   }
 }
+
+/** True while a process with this pid exists (signal 0 probes without affecting it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { tcpOpen } from '../../scripts/lib/net.ts';
+import { alive } from '../../scripts/lib/supervisor.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,15 +116,6 @@ function recordChildren(run: DevRun): number[] {
     /* not written yet / already removed */
   }
   return [...run.pids];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function until<T>(what: string, run: DevRun, fn: () => Promise<T | false | undefined>, ms: number): Promise<T> {
