@@ -24,6 +24,7 @@ try {
     webhookUrl: config.sandbox.webhookUrl || undefined,
     webhookSecret: config.stripe.webhookSecret,
     authorizationExpiryMs: config.sandbox.authorizationExpiryMs,
+    rateLimitPerSecond: config.sandbox.rateLimitPerSecond,
     logger: log,
   });
   lifecycle.onStop('sandbox', () => sandbox.close());

@@ -118,6 +118,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let searchLagMs = 0;
   let rateLimitPerSecond = opts.rateLimitPerSecond ?? 0;
   const window = { second: 0, count: 0 };
+  /** Requests per wall-clock second (every /v1 request, refused ones included): what the provider saw. */
+  const traffic = { total: 0, rateLimited: 0, perSecond: new Map<number, number>() };
+  const countRequest = () => {
+    const second = Math.floor(Date.now() / 1000);
+    traffic.total += 1;
+    traffic.perSecond.set(second, (traffic.perSecond.get(second) ?? 0) + 1);
+    if (traffic.perSecond.size > 3600) traffic.perSecond.delete(traffic.perSecond.keys().next().value!);
+  };
   /** Fixed one-second window, as coarse as Stripe's documented limits. */
   const overLimit = () => {
     if (!rateLimitPerSecond) return false;
@@ -151,7 +159,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       res.status(401).json({ error: { type: 'invalid_request_error', message: 'You did not provide a valid API key. Provide your secret key as a Bearer token.' } });
       return;
     }
+    countRequest();
     if (overLimit()) {
+      traffic.rateLimited += 1;
       res.status(429).json({ error: { type: 'invalid_request_error', code: 'rate_limit', message: `Too many requests hit the API too quickly (more than ${rateLimitPerSecond} per second).` } });
       return;
     }
@@ -371,6 +381,22 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   admin.use(express.json({ limit: '100kb' }));
   admin.get('/health', (_req, res) => {
     res.json({ ok: true });
+  });
+  /** Traffic as the provider saw it: totals and requests per second (the last hour). */
+  admin.get('/stats', (_req, res) => {
+    const seconds = [...traffic.perSecond.entries()].sort((a, b) => a[0] - b[0]);
+    res.json({
+      requests: traffic.total,
+      rateLimited: traffic.rateLimited,
+      rateLimitPerSecond: rateLimitPerSecond || null,
+      peakPerSecond: seconds.reduce((m, [, n]) => Math.max(m, n), 0),
+      perSecond: seconds.map(([t, n]) => ({ at: new Date(t * 1000).toISOString(), requests: n })),
+    });
+  });
+  admin.delete('/stats', (_req, res) => {
+    Object.assign(traffic, { total: 0, rateLimited: 0 });
+    traffic.perSecond.clear();
+    res.json({});
   });
   admin.get('/faults', (_req, res) => {
     res.json(faults.current);
