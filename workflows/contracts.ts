@@ -43,6 +43,11 @@ export interface CheckoutInput {
   aftercareWindow?: string;
   /** How long a stuck compensation waits before its next round (default '1h'; retryCompensationSignal retries at once). */
   compensationRetryInterval?: string;
+  /**
+   * The order as the API recorded it at intake (priced lines, total). When present the
+   * workflow skips its own record step; starts from older API versions omit it.
+   */
+  order?: RecordedOrder;
 }
 
 export const CHECKOUT_DEFAULTS = {

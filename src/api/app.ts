@@ -19,6 +19,8 @@ import { requestId, requireJson, safeJsonBody } from './middleware/request.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
+import { createAdmission, type Admission } from './admission.ts';
+import { createCheckoutStarter, type CheckoutStarter } from './checkout-starter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
@@ -40,6 +42,16 @@ export interface AppDeps {
   waitRecheckMs?: number;
   /** True once graceful shutdown began: /readyz then answers 503. */
   isStopping?: () => boolean;
+  /** Starts the workflows of accepted orders (default: one created here; stop it with stopIntake). */
+  starter?: CheckoutStarter;
+  admission?: Admission;
+}
+
+/** What createApp started besides routes: stop it on shutdown, after the HTTP server closed. */
+export interface IntakeHandle {
+  starter: CheckoutStarter;
+  admission: Admission;
+  stop(): Promise<void>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -52,7 +64,18 @@ export function createApp(deps: AppDeps): Express {
   const catalog = createCatalogService({ orm, redis, logger });
   const readModel = createOrderReadModel(orm);
   const changes = createOrderChangeHub({ redisSub: deps.redisSub, config, logger, recheckMs: deps.waitRecheckMs });
-  const commands = createOrderCommands({ config, temporal: deps.temporal, redis, readModel, catalog, logger });
+  const starter = deps.starter ?? createCheckoutStarter({ orm, temporal: deps.temporal, config, logger, metrics });
+  const admission = deps.admission ?? createAdmission({ orm, maxInFlight: config.admission.maxInFlight, logger, metrics });
+  const intake: IntakeHandle = {
+    starter,
+    admission,
+    async stop() {
+      admission.stop();
+      await starter.stop();
+    },
+  };
+  app.locals.intake = intake;
+  const commands = createOrderCommands({ config, orm, temporal: deps.temporal, readModel, starter, admission, logger });
   const verify = createVerifier(config.auth);
   const auth = authenticate(verify);
   const limiterDeps = { redis, metrics, logger };
@@ -68,7 +91,13 @@ export function createApp(deps: AppDeps): Express {
         return { requestId: locals?.requestId, ...(locals?.orderId ? { orderId: locals.orderId } : {}) };
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // The access log must not cost a share of a core under load: method, path, status and
+      // time only (no headers), every error, and a sample of the successes.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 || Math.random() < config.http.logSuccessSample ? 'info' : 'silent'),
     }),
   );
 

@@ -12,7 +12,7 @@ import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
-import { createApp } from './app.ts';
+import { createApp, type IntakeHandle } from './app.ts';
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
@@ -74,6 +74,9 @@ async function main(): Promise<void> {
   });
   // Long-polls may hold a request up to 30 s; keep-alive sockets must not outlive shutdown.
   server.keepAliveTimeout = 5000;
+  // Stops run in reverse order: the HTTP server closes first, then the intake relay finishes
+  // the workflow starts still in flight, then the connections close.
+  lifecycle.onStop('intake relay', () => (app.locals.intake as IntakeHandle).stop());
   lifecycle.onStop('http', () => closeServer(server));
   log.info({ port: config.http.port, host: config.http.host }, `API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
 }

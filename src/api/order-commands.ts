@@ -1,31 +1,29 @@
-// What the order routes ask of Temporal: idempotent creation through update-with-start
-// and cancellation through the cancelOrder update. No business step runs here; the
-// checkout workflow and its activities do the work and write the rows.
+// What the order routes ask of the platform: accept an order (durably, without waiting
+// for any worker pool) and cancel one through the workflow's cancelOrder update.
 //
-// Idempotency layers (each one alone prevents a second order):
-//   1. Redis claim   idem:<hash(customer,key)> = {orderId, fingerprint}  (fast path, may be down)
-//   2. Postgres      orders unique (customer_id, idempotency_key)         (read before starting)
-//   3. Temporal      workflow id order-<orderIdFor(customer,key)> with USE_EXISTING/REJECT_DUPLICATE
-// The recorded fingerprint returned by the orderRecorded update is the final word on key reuse.
-import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+// Accept: admission control → intake (price + write order, lines and first event in one
+// Postgres transaction) → 202 → the workflow is started from the row by the starter (at
+// once, and by its relay if that first start is lost). A 5xx here means nothing was written.
+//
+// Idempotency (each layer alone prevents a second order):
+//   1. Postgres   orders unique (customer_id, idempotency_key) and id = f(customer, key),
+//                 written in the same statement that accepts the order
+//   2. Temporal   workflow id order-<id> with USE_EXISTING / REJECT_DUPLICATE
+// The stored request fingerprint decides key reuse with another body (422).
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../infra/config.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
-import { withTimeout } from '../infra/redis.ts';
-import { checkoutStartOperation, orderRecordedUpdateId } from '../orders/checkout-start.ts';
+import { IntakeRejection, acceptOrder } from '../orders/intake.ts';
 import { orderIdFor, requestFingerprint } from '../orders/ids.ts';
-import type { OrderReadModel, OrderRecord } from '../orders/read-model.ts';
+import { recordedToResource, type OrderReadModel, type OrderRecord } from '../orders/read-model.ts';
 import { isTerminal } from '../orders/status.ts';
-import type { CatalogService } from '../catalog/service.ts';
-import { orderWorkflowId, type CancelRequest, type CheckoutInput, type RecordedOrder } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate, orderRecordedUpdate } from '../../workflows/messages.ts';
+import { orderWorkflowId, type CancelRequest, type CheckoutInput } from '../../workflows/contracts.ts';
+import { cancelOrderUpdate } from '../../workflows/messages.ts';
+import type { Admission } from './admission.ts';
+import type { CheckoutStarter } from './checkout-starter.ts';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-const REDIS_TIMEOUT_MS = 250;
-/** How long POST /v1/orders waits for the workflow to record the order before answering 503 (retry-safe). */
-export const RECORD_WAIT_MS = 10_000;
 const CANCEL_WAIT_MS = 10_000;
 
 export interface CreateOrderBody {
@@ -38,65 +36,29 @@ const keyReused = () =>
   new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body. Use a new key for a new order.');
 const unavailable = (detail: string, cause?: unknown) => new AppError(503, 'service_unavailable', detail, { headers: { 'Retry-After': '2' }, cause });
 
-export function createOrderCommands(deps: { config: Config; temporal: Client; redis?: Redis; readModel: OrderReadModel; catalog: CatalogService; logger: Logger }) {
-  const { temporal, readModel, logger } = deps;
-  const idemKey = (customerId: string, key: string) => `idem:${createHash('sha256').update(`${customerId}\u0000${key}`).digest('hex')}`;
+export function createOrderCommands(deps: { config: Readonly<Config>; orm: MikroORM; temporal: Client; readModel: OrderReadModel; starter: CheckoutStarter; admission: Admission; logger: Logger }) {
+  const { temporal, readModel, logger, starter, admission } = deps;
 
-  /** Returns true if we claimed the key, false if someone did before (same fingerprint), undefined if Redis is unavailable. */
-  async function claim(customerId: string, key: string, orderId: string, fingerprint: string): Promise<boolean | undefined> {
-    const r = deps.redis;
-    if (!r) return undefined;
-    try {
-      const k = idemKey(customerId, key);
-      const ok = await withTimeout(r.set(k, JSON.stringify({ orderId, fingerprint }), 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX'), REDIS_TIMEOUT_MS);
-      if (ok === 'OK') return true;
-      const existing = await withTimeout(r.get(k), REDIS_TIMEOUT_MS);
-      if (!existing) return undefined; // expired in between; let Postgres/Temporal decide
-      if ((JSON.parse(existing) as { fingerprint?: string }).fingerprint !== fingerprint) throw keyReused();
-      return false;
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      logger.warn({ err: (err as Error).message }, 'idempotency fast path unavailable; relying on Postgres and the workflow id');
-      return undefined;
-    }
-  }
-
-  function release(customerId: string, key: string): void {
-    deps.redis?.del(idemKey(customerId, key)).catch(() => undefined);
-  }
-
-  async function recordedOrThrow(customerId: string, key: string, fingerprint: string): Promise<OrderRecord | undefined> {
-    const existing = await readModel.findByIdempotencyKey(customerId, key);
-    if (existing && existing.requestFingerprint !== fingerprint) throw keyReused();
-    return existing;
-  }
-
-  async function startCheckout(input: CheckoutInput): Promise<RecordedOrder> {
-    const startWorkflowOperation = checkoutStartOperation(input);
-    const updateId = orderRecordedUpdateId(input);
-    return temporal.withDeadline(Date.now() + RECORD_WAIT_MS, () =>
-      temporal.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation, updateId }),
-    );
+  async function replay(orderId: string, storedFingerprint: string, fingerprint: string): Promise<{ record: OrderRecord; replayed: true }> {
+    if (storedFingerprint !== fingerprint) throw keyReused();
+    const record = await readModel.get(orderId);
+    if (!record) throw unavailable('The order exists but could not be read; retry the same request.');
+    return { record, replayed: true };
   }
 
   return {
-    /** Creates (or finds) the order for (customer, key). `replayed` is true when an earlier request created it. */
+    /** Accepts (or finds) the order for (customer, key). `replayed` is true when an earlier request created it. */
     async create(customerId: string, key: string, body: CreateOrderBody, requestId?: string): Promise<{ record: OrderRecord; replayed: boolean }> {
       const fingerprint = requestFingerprint(body);
       const orderId = orderIdFor(customerId, key);
-
-      const claimed = await claim(customerId, key, orderId, fingerprint);
-      const existing = await recordedOrThrow(customerId, key, fingerprint);
-      if (existing) return { record: existing, replayed: true };
-
-      const unknown = await deps.catalog.unknownSkus(body.items.map((i) => i.sku));
-      if (unknown.length) {
-        if (claimed) release(customerId, key);
-        throw new AppError(422, 'unknown_sku', `Unknown or unavailable sku: ${unknown.join(', ')}.`, {
-          errors: body.items.flatMap((it, i) => (unknown.includes(it.sku) ? [{ path: `items.${i}.sku`, message: 'unknown sku', code: 'unknown_sku' }] : [])),
-        });
+      try {
+        admission.check();
+      } catch (err) {
+        // A retry of an order we already accepted is answered, whatever the load.
+        const existing = await readModel.findByIdempotencyKey(customerId, key);
+        if (existing) return replay(existing.order.id, existing.requestFingerprint, fingerprint);
+        throw err;
       }
-
       const input: CheckoutInput = {
         orderId,
         customerId,
@@ -105,32 +67,21 @@ export function createOrderCommands(deps: { config: Config; temporal: Client; re
         ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
         idempotencyKey: key,
         requestFingerprint: fingerprint,
-        requestId,
-        paymentActionTimeout: deps.config.checkout.paymentActionTimeout,
-        captureRetryWindow: deps.config.checkout.captureRetryWindow,
+        ...(requestId ? { requestId } : {}),
       };
-      let recorded: RecordedOrder;
+      let result;
       try {
-        recorded = await startCheckout(input);
+        result = await acceptOrder(deps.orm.em.fork(), input);
       } catch (err) {
-        // Forget our claim: the workflow may or may not exist; its recorded fingerprint still guards key reuse.
-        if (claimed) release(customerId, key);
-        if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowNotFoundError) {
-          // The workflow for this key already ran to completion; its order row is the answer.
-          const done = await recordedOrThrow(customerId, key, fingerprint);
-          if (done) return { record: done, replayed: true };
+        if (err instanceof IntakeRejection) {
+          throw new AppError(422, err.code, err.message, { errors: err.lines.map((l) => ({ path: `items.${l.index}.sku`, message: l.message, code: err.code })) });
         }
-        if (err instanceof WorkflowUpdateFailedError) {
-          logger.error({ err, orderId }, 'orderRecorded update failed');
-          throw unavailable('The order could not be recorded right now. Retry the same request with the same Idempotency-Key.', err);
-        }
-        logger.warn({ err, orderId }, 'starting the checkout workflow failed or timed out');
-        throw unavailable('The order service is busy or unreachable. Retry the same request with the same Idempotency-Key; it will never create a second order.', err);
+        throw err; // nothing was committed: the error handler answers 5xx and a retry is safe
       }
-      if (recorded.requestFingerprint !== fingerprint) throw keyReused();
-      const record = await readModel.get(orderId);
-      if (!record) throw unavailable('The order was accepted but is not readable yet. Retry the same request with the same Idempotency-Key.');
-      return { record, replayed: claimed === false };
+      if (result.kind === 'existing') return replay(result.orderId, result.requestFingerprint, fingerprint);
+      admission.accepted();
+      starter.kick({ ...input, order: result.order });
+      return { record: recordedToResource(result.order, result.createdAt), replayed: false };
     },
 
     /** Asks the workflow to cancel; its update validator decides. 409 when it refuses or is closed. */
@@ -140,9 +91,14 @@ export function createOrderCommands(deps: { config: Config; temporal: Client; re
       if (isTerminal(status)) throw notCancellable(`it is already ${status}`);
       if (req.role === 'customer' && status === 'CONFIRMED') throw notCancellable('it is already CONFIRMED; contact support');
       const handle = temporal.workflow.getHandle(orderWorkflowId(record.order.id));
+      const update = () => temporal.withDeadline(Date.now() + CANCEL_WAIT_MS, () => handle.executeUpdate(cancelOrderUpdate, { args: [req] }));
       let result;
       try {
-        result = await temporal.withDeadline(Date.now() + CANCEL_WAIT_MS, () => handle.executeUpdate(cancelOrderUpdate, { args: [req] }));
+        result = await update().catch(async (err) => {
+          // Accepted a moment ago and its workflow not started yet: start it, then cancel through it.
+          if (err instanceof WorkflowNotFoundError && (await starter.ensureStarted(record.order.id))) return update();
+          throw err;
+        });
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) throw notCancellable((err.cause as Error | undefined)?.message ?? 'refused by the checkout');
         if (err instanceof WorkflowNotFoundError) throw notCancellable('its checkout has finished');

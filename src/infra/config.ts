@@ -23,6 +23,10 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   BODY_LIMIT: z.string().default('100kb'),
   TRUST_PROXY: bool.default(false),
+  /** Share of successful (< 400) requests written to the access log; errors are always logged. */
+  HTTP_LOG_SUCCESS_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
+  /** Admission control: orders in progress (PENDING) above which POST /v1/orders answers 429 over_capacity; 0 = off. */
+  ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(1500),
 
   // Storage
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/checkout'),
@@ -47,7 +51,8 @@ export const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE: duration.default('30s'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(40),
-  PAYMENTS_MAX_PER_SECOND: z.coerce.number().positive().default(25),
+  /** Payment activities per second across the whole payments queue; default derived from the provider's limit (see paymentsRateFor). */
+  PAYMENTS_MAX_PER_SECOND: z.coerce.number().positive().optional(),
   METRICS_PORT: port.default(9464),
   TEMPORAL_METRICS_PORT: port.default(9564),
 
@@ -68,6 +73,8 @@ export const envSchema = z.object({
   SANDBOX_WEBHOOK_URL: z.string().default('http://127.0.0.1:3000/v1/webhooks/stripe'),
   SANDBOX_AUTH_EXPIRY: duration.default('7d'),
   SANDBOX_DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('sandbox'),
+  /** The sandbox answers 429 above this many API requests per second, like Stripe's live-mode limit; 0 = unlimited. */
+  SANDBOX_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(100),
 
   // Auth
   AUTH_JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
@@ -130,6 +137,24 @@ export function parseDuration(text: string): number {
   return n * unit;
 }
 
+/**
+ * Requests per second the payment provider accepts: Stripe allows about 100 in live mode and
+ * 25 in test mode; the sandbox enforces SANDBOX_RATE_LIMIT_PER_SECOND (0 = no limit).
+ */
+export function providerRequestLimit(e: Pick<Env, 'STRIPE_API_BASE' | 'STRIPE_SECRET_KEY' | 'SANDBOX_RATE_LIMIT_PER_SECOND'>): number {
+  if (e.STRIPE_API_BASE !== 'stripe') return e.SANDBOX_RATE_LIMIT_PER_SECOND || 1000;
+  return /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY) ? 100 : 25;
+}
+
+/**
+ * The payments queue's activity rate: 90 % of the provider's limit, halved because one
+ * activity makes at most two requests (a compensation reads the intent, then voids or
+ * refunds it). Temporal enforces it across every payments worker.
+ */
+export function paymentsRateFor(providerLimit: number): number {
+  return Math.max(1, Math.floor((providerLimit * 0.9) / 2));
+}
+
 function toConfig(e: Env) {
   return {
     env: e.NODE_ENV,
@@ -141,7 +166,9 @@ function toConfig(e: Env) {
       publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`,
       bodyLimit: e.BODY_LIMIT,
       trustProxy: e.TRUST_PROXY,
+      logSuccessSample: e.HTTP_LOG_SUCCESS_SAMPLE,
     },
+    admission: { maxInFlight: e.ADMISSION_MAX_IN_FLIGHT },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     temporal: {
@@ -161,7 +188,7 @@ function toConfig(e: Env) {
       shutdownGraceMs: parseDuration(e.WORKER_SHUTDOWN_GRACE),
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-      paymentsMaxPerSecond: e.PAYMENTS_MAX_PER_SECOND,
+      paymentsMaxPerSecond: e.PAYMENTS_MAX_PER_SECOND ?? paymentsRateFor(providerRequestLimit(e)),
       metricsPort: e.METRICS_PORT,
       temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     },
@@ -183,6 +210,7 @@ function toConfig(e: Env) {
       webhookUrl: e.SANDBOX_WEBHOOK_URL,
       authorizationExpiryMs: parseDuration(e.SANDBOX_AUTH_EXPIRY),
       schema: e.SANDBOX_DATABASE_SCHEMA,
+      rateLimitPerSecond: e.SANDBOX_RATE_LIMIT_PER_SECOND,
     },
     auth: {
       algorithm: e.AUTH_JWT_ALGORITHM,

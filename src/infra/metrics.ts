@@ -15,6 +15,10 @@ export function createMetrics(component: string) {
     ordersAccepted: new Counter({ name: 'orders_accepted_total', help: 'Orders accepted by the API (202/201)', registers: r }),
     idempotentReplays: new Counter({ name: 'idempotent_replays_total', help: 'Order creations answered from an earlier request with the same key', registers: r }),
     rateLimited: new Counter({ name: 'rate_limited_requests_total', help: 'Requests refused with 429', labelNames: ['scope'], registers: r }),
+    workflowStarts: new Histogram({ name: 'checkout_workflow_start_duration_seconds', help: 'Checkout workflow starts by the intake relay (accepted order → Temporal acknowledged), by outcome', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
+    workflowStartsRelayed: new Counter({ name: 'checkout_workflow_starts_relayed_total', help: 'Workflow starts made by the relay sweep because the first start was lost', registers: r }),
+    admissionRefused: new Counter({ name: 'admission_refused_total', help: 'Orders refused with 429 over_capacity before anything was written', registers: r }),
+    ordersInFlight: new Gauge({ name: 'orders_in_flight', help: 'Orders accepted and still PENDING, as admission control sees them', registers: r }),
     webhooksReceived: new Counter({ name: 'webhooks_received_total', help: 'Provider webhooks by outcome', labelNames: ['outcome'], registers: r }),
     // Checkout (activities / workflow outcomes recorded by the orders pool)
     checkoutOutcomes: new Counter({ name: 'checkout_outcomes_total', help: 'Orders settled, by status and failure code', labelNames: ['status', 'failure_code'], registers: r }),

@@ -1,27 +1,42 @@
-// How a checkout workflow is started — one place, used by the API and by the test stack so
-// tests exercise the real start path. update-with-start: the workflow id is derived from the
-// order id (USE_EXISTING: a repeated start joins the running one; REJECT_DUPLICATE: a closed
-// order is never started again), and the `orderRecorded` update returns the recorded order.
-import { WithStartWorkflowOperation } from '@temporalio/client';
+// How a checkout workflow is started — one place, used by the API's intake, its relay and
+// the test stack, so tests exercise the real start path. A plain start (no update): the
+// order row already exists, so Temporal's acknowledgement is all we wait for. The workflow
+// id is derived from the order id: USE_EXISTING makes a repeated start join the running
+// workflow and REJECT_DUPLICATE makes a finished order impossible to start again.
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { checkout } from '../../workflows/index.ts';
 import { TASK_QUEUES, orderWorkflowId, type CheckoutInput } from '../../workflows/contracts.ts';
 import { SA } from '../../workflows/search-attributes.ts';
 
-export function checkoutStartOperation(input: CheckoutInput): WithStartWorkflowOperation<typeof checkout> {
-  return new WithStartWorkflowOperation<typeof checkout>('checkout', {
+export function checkoutStartOptions(input: CheckoutInput): WorkflowStartOptions<typeof checkout> {
+  return {
     workflowId: orderWorkflowId(input.orderId),
     taskQueue: TASK_QUEUES.checkout,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    // Everything known at start is indexed at start: the workflow then upserts only changes.
     typedSearchAttributes: [
       { key: SA.OrderId, value: input.orderId },
       { key: SA.CustomerId, value: input.customerId },
       { key: SA.OrderStatus, value: 'PENDING' },
+      { key: SA.PaymentStatus, value: 'PENDING' },
+      ...(input.order ? [{ key: SA.OrderTotal, value: input.order.totalAmount }] : []),
     ],
     staticSummary: `Order ${input.orderId} for ${input.customerId}: ${input.lines.length} line(s), ${input.paymentMethod}`,
-  });
+  };
 }
 
-/** A deterministic update id: concurrent duplicates attach to one update instead of piling up. */
-export const orderRecordedUpdateId = (input: CheckoutInput) => `order-recorded-${input.requestFingerprint.slice(0, 32)}`;
+/**
+ * Starts the order's workflow (or finds it). 'started' also covers "already running";
+ * 'finished' means it ran to its end before — both mean the order's start is done.
+ */
+export async function startCheckout(client: Client, input: CheckoutInput): Promise<'started' | 'finished'> {
+  try {
+    await client.workflow.start<typeof checkout>('checkout', checkoutStartOptions(input));
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'finished';
+    throw err;
+  }
+}

@@ -23,6 +23,8 @@ export const Order = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     settledAt: p.datetime().nullable(),
+    /** Null until Temporal acknowledged the order's workflow start (the intake outbox). */
+    workflowStartedAt: p.datetime().nullable(),
     version: p.integer().version(),
   },
 });

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { OrderStatus, PaymentStatus } from './status.ts';
+import type { RecordedOrder } from '../../workflows/contracts.ts';
 
 export interface Money {
   amount: number;
@@ -65,6 +66,38 @@ const SELECT_ORDERS = `
          p.status as payment_status, p.provider_reference as payment_reference
     from orders o left join payments p on p.order_id = o.id`;
 
+/** The one place the Order resource is shaped (the ETag hashes this exact JSON). */
+function toResource(r: Omit<OrderRow, 'idempotency_key' | 'request_fingerprint' | 'created_key'>, items: Omit<ItemRow, 'order_id'>[]): OrderResource {
+  const currency = r.currency.trim();
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    status: r.status,
+    items: items.map((it) => ({
+      sku: it.sku,
+      name: it.name,
+      quantity: it.quantity,
+      unitPrice: { amount: it.unit_price_amount, currency: it.currency.trim() },
+      lineTotal: { amount: it.unit_price_amount * it.quantity, currency: it.currency.trim() },
+    })),
+    total: { amount: r.total_amount, currency },
+    payment: { status: r.payment_status ?? 'PENDING', ...(r.payment_reference ? { reference: r.payment_reference } : {}) },
+    ...(r.failure_code ? { failure: { code: r.failure_code, message: r.failure_message ?? r.failure_code } } : {}),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+/** The resource of an order intake just wrote (PENDING, nothing paid): the same JSON a read returns. */
+export function recordedToResource(o: RecordedOrder, createdAt: Date): OrderRecord {
+  const order = toResource(
+    { id: o.orderId, customer_id: o.customerId, status: o.status, currency: o.currency, total_amount: o.totalAmount, failure_code: null, failure_message: null,
+      created_at: createdAt, updated_at: createdAt, payment_status: null, payment_reference: null },
+    o.lines.map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unit_price_amount: l.unitPrice.amount, currency: l.unitPrice.currency })),
+  );
+  return { order, idempotencyKey: '', requestFingerprint: o.requestFingerprint, createdAtKey: createdAt.toISOString() };
+}
+
 /** Strong ETag: a hash of the exact JSON representation, so it changes exactly when the body does. */
 export const etagOf = (order: OrderResource): string => `"${createHash('sha256').update(JSON.stringify(order)).digest('base64url').slice(0, 27)}"`;
 
@@ -80,24 +113,7 @@ export function createOrderReadModel(orm: MikroORM) {
     const byOrder = new Map<string, ItemRow[]>();
     for (const it of items) byOrder.set(it.order_id, [...(byOrder.get(it.order_id) ?? []), it]);
     return rows.map((r) => {
-      const currency = r.currency.trim();
-      const order: OrderResource = {
-        id: r.id,
-        customerId: r.customer_id,
-        status: r.status,
-        items: (byOrder.get(r.id) ?? []).map((it) => ({
-          sku: it.sku,
-          name: it.name,
-          quantity: it.quantity,
-          unitPrice: { amount: it.unit_price_amount, currency: it.currency.trim() },
-          lineTotal: { amount: it.unit_price_amount * it.quantity, currency: it.currency.trim() },
-        })),
-        total: { amount: r.total_amount, currency },
-        payment: { status: r.payment_status ?? 'PENDING', ...(r.payment_reference ? { reference: r.payment_reference } : {}) },
-        ...(r.failure_code ? { failure: { code: r.failure_code, message: r.failure_message ?? r.failure_code } } : {}),
-        createdAt: iso(r.created_at),
-        updatedAt: iso(r.updated_at),
-      };
+      const order = toResource(r, byOrder.get(r.id) ?? []);
       return { order, idempotencyKey: r.idempotency_key, requestFingerprint: r.request_fingerprint, createdAtKey: r.created_key };
     });
   }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { SignJWT, type JWTPayload } from 'jose';
 import supertest from 'supertest';
-import { createApp, registeredRoutes } from '../../src/api/app.ts';
+import { createApp, registeredRoutes, type IntakeHandle } from '../../src/api/app.ts';
 import type { Config } from '../../src/infra/config.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
 import { startTestStack, type TestStack, type TestStackOptions } from './stack.ts';
@@ -44,6 +44,8 @@ export interface ApiFixture {
   token: (sub: string, ...roles: Role[]) => Promise<string>;
   /** Another app on the same stack with different config (e.g. tiny rate limits). */
   appWith: (env: Record<string, string>) => Express;
+  /** An app a test built itself: its intake relay is stopped with the fixture. */
+  adopt: (app: Express) => Express;
   stop: () => Promise<void>;
 }
 
@@ -52,7 +54,12 @@ export async function startApiFixture(opts: TestStackOptions = {}): Promise<ApiF
   await stack.redis.flushdb(); // rate-limit windows and idempotency claims of earlier suites
   const redisSub = createRedis(stack.config.redis);
   redisSub.on('error', () => undefined);
-  const build = (config: Config) => createApp({ config, orm: stack.orm, redis: stack.redis, redisSub, temporal: stack.client, logger: stack.logger, metrics: stack.metrics });
+  const apps: Express[] = [];
+  const build = (config: Config) => {
+    const a = createApp({ config, orm: stack.orm, redis: stack.redis, redisSub, temporal: stack.client, logger: stack.logger, metrics: stack.metrics });
+    apps.push(a);
+    return a;
+  };
   const app = build(stack.config);
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -67,6 +74,10 @@ export async function startApiFixture(opts: TestStackOptions = {}): Promise<ApiF
     baseUrl,
     redisSub,
     http: () => supertest(server),
+    adopt: (a) => {
+      apps.push(a);
+      return a;
+    },
     token: (sub, ...roles) => mintToken(stack.config, { sub, roles: roles.length ? roles : ['customer'] }),
     appWith: (env) =>
       build(testConfig({ TEMPORAL_ADDRESS: stack.config.temporal.address, STRIPE_API_BASE: stack.config.stripe.apiBase ?? '', STRIPE_WEBHOOK_SECRET: stack.config.stripe.webhookSecret, ...env })),
@@ -74,6 +85,7 @@ export async function startApiFixture(opts: TestStackOptions = {}): Promise<ApiF
       server.closeAllConnections();
       await new Promise((r) => server.close(() => r(undefined)));
       redisSub.disconnect();
+      for (const a of apps) await (a.locals.intake as IntakeHandle).stop();
       await stack.stop();
     },
   };

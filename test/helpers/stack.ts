@@ -24,12 +24,12 @@ import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
 import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
 import { requestFingerprint } from '../../src/orders/ids.ts';
-import { checkoutStartOperation, orderRecordedUpdateId } from '../../src/orders/checkout-start.ts';
+import { startCheckout } from '../../src/orders/checkout-start.ts';
+import { acceptOrder, markWorkflowsStarted, recordedOrderInput } from '../../src/orders/intake.ts';
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
 import { createWebhookIntake, type WebhookIntake } from '../../src/payments/webhooks.ts';
 import { type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
-import { orderRecordedUpdate } from '../../workflows/messages.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
 import { resetDatabase, testOrm } from './db.ts';
@@ -66,7 +66,7 @@ export interface TestStack {
   webhookUrl: string;
   /** Forward webhooks to the API (undefined → relay signals workflows directly). */
   setWebhookTarget(url: string | undefined): void;
-  /** Starts a checkout like the API does (update-with-start) and returns the recorded order. */
+  /** Accepts an order and starts its checkout like the API does (intake row, then plain start). */
   startOrder(input: TestOrderInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder; input: CheckoutInput }>;
   /** Shuts the workers down (draining) and closes everything, in reverse order. */
   stop(): Promise<void>;
@@ -92,11 +92,13 @@ export function checkoutInput(input: TestOrderInput): CheckoutInput {
   } as CheckoutInput;
 }
 
-/** update-with-start, as the API starts a checkout (USE_EXISTING / REJECT_DUPLICATE). */
-export async function startOrderLikeApi(client: Client, input: CheckoutInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder }> {
-  const startWorkflowOperation = checkoutStartOperation(input);
-  const recorded = await client.workflow.executeUpdateWithStart(orderRecordedUpdate, { startWorkflowOperation, updateId: orderRecordedUpdateId(input) });
-  return { handle: (await startWorkflowOperation.workflowHandle()) as WorkflowHandle<typeof checkout>, recorded };
+/** Intake then start, as the API accepts an order: the row first, then the workflow from it. */
+export async function startOrderLikeApi(client: Client, orm: MikroORM, input: CheckoutInput): Promise<{ handle: WorkflowHandle<typeof checkout>; recorded: RecordedOrder }> {
+  const accepted = await acceptOrder(orm.em.fork(), input);
+  const recorded = accepted.kind === 'accepted' ? accepted.order : (await recordedOrderInput(orm.em.fork(), accepted.orderId))!.order;
+  await startCheckout(client, { ...input, order: recorded });
+  await markWorkflowsStarted(orm.em.fork(), [input.orderId]);
+  return { handle: client.workflow.getHandle<typeof checkout>(`order-${input.orderId}`), recorded };
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -177,7 +179,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       setWebhookTarget: (url) => { target = url; },
       startOrder: async (input) => {
         const full = checkoutInput(input);
-        return { ...(await startOrderLikeApi(env.client, full)), input: full };
+        return { ...(await startOrderLikeApi(env.client, orm, full)), input: full };
       },
       stop,
     };

@@ -20,7 +20,7 @@ describe('migrations', () => {
         (await conn.execute<{ table_name: string }[]>("select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1")).map((r) => r.table_name);
 
       const applied = await orm.migrator.up();
-      expect(applied.map((m) => m.name)).toEqual(['Migration20261123000000_initial']);
+      expect(applied.map((m) => m.name)).toEqual(['Migration20261123000000_initial', 'Migration20261201000000_intake_outbox']);
       expect(await tables()).toEqual(expect.arrayContaining(['orders', 'order_items', 'order_events', 'inventory_levels', 'reservations', 'payments', 'payment_events', 'reconciliation_runs', 'reconciliation_findings', 'products', 'warehouses', 'customers']));
       expect(await orm.migrator.getPending()).toEqual([]);
 

@@ -43,7 +43,7 @@ describe('operations', () => {
     const { createApp } = await import('../../../src/api/app.ts');
     const deadRedis = createRedis({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:' }, { lazy: true });
     deadRedis.on('error', () => undefined);
-    const app = createApp({ config: f.stack.config, orm: f.stack.orm, redis: deadRedis, temporal: f.stack.client, logger: f.stack.logger, metrics: f.stack.metrics });
+    const app = f.adopt(createApp({ config: f.stack.config, orm: f.stack.orm, redis: deadRedis, temporal: f.stack.client, logger: f.stack.logger, metrics: f.stack.metrics }));
     const res = await supertest(app).get('/readyz').expect(503);
     expect(res.body.checks.redis.status).toBe('error');
     expect(res.body.checks.postgres.status).toBe('ok');
@@ -53,22 +53,29 @@ describe('operations', () => {
     deadRedis.disconnect();
   });
 
-  it('Temporal unreachable: readyz 503, order creation 503 service_unavailable with Retry-After, nothing written', async () => {
+  it('Temporal unreachable: readyz 503, yet an order is accepted (202, durable row) and its workflow is started by the relay once Temporal answers', async () => {
     const { Client, Connection } = await import('@temporalio/client');
     const { createApp } = await import('../../../src/api/app.ts');
+    const { createCheckoutStarter } = await import('../../../src/api/checkout-starter.ts');
     const connection = await Connection.connect({ address: f.stack.config.temporal.address });
     await connection.close();
-    const app = createApp({ config: f.stack.config, orm: f.stack.orm, redis: f.stack.redis, temporal: new Client({ connection }), logger: f.stack.logger, metrics: f.stack.metrics });
+    const app = f.adopt(createApp({ config: f.stack.config, orm: f.stack.orm, redis: f.stack.redis, temporal: new Client({ connection }), logger: f.stack.logger, metrics: f.stack.metrics }));
     const ready = await supertest(app).get('/readyz').expect(503);
     expect(ready.body.checks.temporal.status).toBe('error');
-    const before = await rowCounts(f.stack);
-    const claims = () => f.stack.redis.keys(`${f.stack.config.redis.keyPrefix}idem:*`);
-    const claimsBefore = (await claims()).sort();
     const res = await supertest(app).post('/v1/orders').set('Authorization', `Bearer ${customer}`).set('Idempotency-Key', 'temporal-down').send(orderBody());
-    expectProblem(res, 503, 'service_unavailable');
-    expect(res.headers['retry-after']).toBeDefined();
-    expect(await rowCounts(f.stack)).toEqual(before);
-    expect((await claims()).sort()).toEqual(claimsBefore); // the claim was released: a corrected retry is not "reused"
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('PENDING');
+    const conn = f.stack.orm.em.getConnection();
+    const started = async () => (await conn.execute<{ s: boolean }[]>('select workflow_started_at is not null as s from orders where id = ?', [res.body.id]))[0]?.s;
+    expect(await started()).toBe(false);
+    await (app.locals.intake as { stop(): Promise<void> }).stop();
+    // Temporal is back (here: the healthy connection): the relay starts the order and it settles.
+    const relay = createCheckoutStarter({ orm: f.stack.orm, temporal: f.stack.client, config: f.stack.config, logger: f.stack.logger }, { sweepEveryMs: 0, sweepAfterMs: 0 });
+    expect(await relay.sweep()).toBeGreaterThanOrEqual(1);
+    await relay.stop();
+    expect(await started()).toBe(true);
+    // (This fixture runs no worker pool: that the workflow exists at Temporal is the point.)
+    expect((await f.stack.client.workflow.getHandle(`order-${res.body.id}`).describe()).status.name).toBe('RUNNING');
   });
 
   it('echoes a valid X-Request-Id and replaces an invalid one', async () => {

@@ -1,0 +1,156 @@
+// Order intake: the moment an order becomes durable. The API prices the lines from the
+// catalog and writes the order, its lines and its first timeline event in ONE transaction;
+// the 202 is answered right after the commit and the checkout workflow is started from
+// that row (src/orders/checkout-start.ts), at once and again by the relay if the first
+// start is lost. Nothing here waits on a worker pool.
+//
+// Idempotency: the order id is derived from (customer, Idempotency-Key) and the row is
+// unique on both, so a concurrent or repeated request finds the row the first one wrote
+// (the insert waits for an in-flight twin to commit) and never writes a second order.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
+
+/** Stripe's largest amount for a PaymentIntent (in minor units, e.g. $999,999.99). */
+export const MAX_ORDER_AMOUNT = 99_999_999;
+
+export type IntakeRejectionCode = 'unknown_sku' | 'mixed_currency' | 'amount_too_large';
+
+/** A request that can never become an order (422): nothing was written. */
+export class IntakeRejection extends Error {
+  readonly code: IntakeRejectionCode;
+  /** Which lines are at fault (index into the request's items). */
+  readonly lines: { index: number; sku: string; message: string }[];
+  constructor(code: IntakeRejectionCode, message: string, lines: { index: number; sku: string; message: string }[] = []) {
+    super(message);
+    this.name = 'IntakeRejection';
+    this.code = code;
+    this.lines = lines;
+  }
+}
+
+export type IntakeRequest = Pick<CheckoutInput, 'orderId' | 'customerId' | 'idempotencyKey' | 'requestFingerprint' | 'lines' | 'paymentMethod' | 'shippingAddress'>;
+
+export type IntakeResult =
+  /** Written now: the caller starts its workflow. */
+  | { kind: 'accepted'; order: RecordedOrder; createdAt: Date }
+  /** The (customer, key) was used before: the caller compares fingerprints and replays. */
+  | { kind: 'existing'; orderId: string; requestFingerprint: string };
+
+type ProductRow = { sku: string; name: string; price_amount: number; currency: string };
+
+/** Prices every line from the catalog (active products only); throws IntakeRejection. */
+export function priceLines(request: Pick<IntakeRequest, 'lines'>, products: ProductRow[]): { lines: PricedLine[]; currency: string; total: number } {
+  const bySku = new Map(products.map((p) => [p.sku, p]));
+  const unknown = request.lines.map((l, index) => ({ index, sku: l.sku })).filter((l) => !bySku.has(l.sku));
+  if (unknown.length) {
+    throw new IntakeRejection('unknown_sku', `Unknown or unavailable sku: ${[...new Set(unknown.map((u) => u.sku))].join(', ')}.`, unknown.map((u) => ({ ...u, message: 'unknown sku' })));
+  }
+  const lines: PricedLine[] = request.lines.map((l, i) => {
+    const p = bySku.get(l.sku)!;
+    return { lineNo: i + 1, sku: l.sku, name: p.name, quantity: l.quantity, unitPrice: { amount: p.price_amount, currency: p.currency.trim() } };
+  });
+  const currency = lines[0].unitPrice.currency;
+  const foreign = lines.map((l, index) => ({ index, l })).filter(({ l }) => l.unitPrice.currency !== currency);
+  if (foreign.length) {
+    // One order is one payment in one currency: never add up amounts of different currencies.
+    throw new IntakeRejection('mixed_currency', `All items of an order must be priced in one currency; this cart mixes ${[...new Set(lines.map((l) => l.unitPrice.currency))].join(' and ')}. Place one order per currency.`,
+      foreign.map(({ index, l }) => ({ index, sku: l.sku, message: `priced in ${l.unitPrice.currency}, the order is in ${currency}` })));
+  }
+  const total = lines.reduce((sum, l) => sum + l.unitPrice.amount * l.quantity, 0);
+  if (total > MAX_ORDER_AMOUNT) {
+    throw new IntakeRejection('amount_too_large', `The order total (${total} minor units of ${currency}) is above the largest amount a card payment can take (${MAX_ORDER_AMOUNT}). Split the order.`);
+  }
+  return { lines, currency, total };
+}
+
+/**
+ * Writes the order (PENDING), its priced lines and the `created` event in one transaction,
+ * or finds the order an earlier request with the same (customer, key) wrote.
+ */
+export async function acceptOrder(em: EntityManager, request: IntakeRequest): Promise<IntakeResult> {
+  const conn = em.getConnection();
+  const skus = [...new Set(request.lines.map((l) => l.sku))];
+  const products = await conn.execute<ProductRow[]>(`select sku, name, price_amount, currency from products where active and sku in (${skus.map(() => '?').join(',')})`, skus);
+  let priced: ReturnType<typeof priceLines>;
+  try {
+    priced = priceLines(request, products);
+  } catch (err) {
+    // A replay of an accepted order stays a replay even if its product was retired since.
+    const existing = await findByKey(em, request.customerId, request.idempotencyKey);
+    if (existing) return existing;
+    throw err;
+  }
+  return em.transactional(async (tx) => {
+    const c = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    await c.execute('insert into customers (id) values (?) on conflict (id) do nothing', [request.customerId], 'all', ctx);
+    // No conflict target: the id and (customer_id, idempotency_key) are both derived from the
+    // same pair, so either unique key means "this request was accepted before".
+    const inserted = await c.execute<{ created_at: Date | string }[]>(
+      `insert into orders (id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint)
+       values (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?) on conflict do nothing returning created_at`,
+      [request.orderId, request.customerId, priced.currency, priced.total, request.paymentMethod,
+        request.shippingAddress ? JSON.stringify(request.shippingAddress) : null, request.idempotencyKey, request.requestFingerprint],
+      'all', ctx,
+    );
+    if (!inserted.length) {
+      const existing = await findByKey(tx, request.customerId, request.idempotencyKey);
+      if (existing) return existing;
+      // The id is taken by a different (customer, key): impossible unless the id derivation collides.
+      throw new Error(`order id ${request.orderId} already exists for another request`);
+    }
+    await c.execute(
+      `insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency) values ${priced.lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      priced.lines.flatMap((l) => [request.orderId, l.lineNo, l.sku, l.name, l.quantity, l.unitPrice.amount, priced.currency]),
+      'all', ctx,
+    );
+    await c.execute(
+      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'created', null, 'PENDING', 'order accepted', ?, 'created')`,
+      [request.orderId, request.customerId], 'all', ctx,
+    );
+    const order: RecordedOrder = {
+      orderId: request.orderId, customerId: request.customerId, status: 'PENDING', currency: priced.currency, totalAmount: priced.total,
+      lines: priced.lines, requestFingerprint: request.requestFingerprint, unknownSkus: [],
+    };
+    return { kind: 'accepted' as const, order, createdAt: new Date(inserted[0].created_at) };
+  });
+}
+
+async function findByKey(em: EntityManager, customerId: string, key: string): Promise<IntakeResult | undefined> {
+  const [row] = await em.getConnection().execute<{ id: string; request_fingerprint: string }[]>(
+    'select id, request_fingerprint from orders where customer_id = ? and idempotency_key = ?', [customerId, key], 'all', em.getTransactionContext(),
+  );
+  return row ? { kind: 'existing', orderId: row.id, requestFingerprint: row.request_fingerprint } : undefined;
+}
+
+/** Orders accepted but whose workflow start Temporal has not acknowledged yet (oldest first). */
+export async function unstartedOrders(em: EntityManager, olderThanMs: number, limit: number): Promise<string[]> {
+  const rows = await em.getConnection().execute<{ id: string }[]>(
+    `select id from orders where workflow_started_at is null and created_at < now() - make_interval(secs => ?) order by created_at limit ?`,
+    [olderThanMs / 1000, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function markWorkflowsStarted(em: EntityManager, orderIds: string[]): Promise<void> {
+  if (!orderIds.length) return;
+  await em.getConnection().execute(`update orders set workflow_started_at = now() where workflow_started_at is null and id in (${orderIds.map(() => '?').join(',')})`, orderIds);
+}
+
+/** Rebuilds what the workflow needs from the stored order (the relay's start path). */
+export async function recordedOrderInput(em: EntityManager, orderId: string): Promise<(IntakeRequest & { order: RecordedOrder }) | undefined> {
+  const conn = em.getConnection();
+  const [o] = await conn.execute<{ id: string; customer_id: string; status: RecordedOrder['status']; currency: string; total_amount: number; payment_method: string; shipping_address: Record<string, unknown> | null; idempotency_key: string; request_fingerprint: string }[]>(
+    'select id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint from orders where id = ?', [orderId],
+  );
+  if (!o) return undefined;
+  const items = await conn.execute<{ line_no: number; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string }[]>(
+    'select line_no, sku, name, quantity, unit_price_amount, currency from order_items where order_id = ? order by line_no', [orderId],
+  );
+  const lines: PricedLine[] = items.map((i) => ({ lineNo: i.line_no, sku: i.sku, name: i.name, quantity: i.quantity, unitPrice: { amount: i.unit_price_amount, currency: i.currency.trim() } }));
+  return {
+    orderId: o.id, customerId: o.customer_id, idempotencyKey: o.idempotency_key, requestFingerprint: o.request_fingerprint,
+    lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), paymentMethod: o.payment_method, ...(o.shipping_address ? { shippingAddress: o.shipping_address } : {}),
+    order: { orderId: o.id, customerId: o.customer_id, status: o.status, currency: o.currency.trim(), totalAmount: o.total_amount, lines, requestFingerprint: o.request_fingerprint, unknownSkus: [] },
+  };
+}
