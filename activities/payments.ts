@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { PaymentProviderError, type PaymentProvider, type ProviderPaymentIntent } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
+import { notifyOrderChanged } from '../src/orders/service.ts';
 import type { PaymentStatus } from '../src/orders/status.ts';
 import { timed as timedOnly, withHeartbeat, type ActivityDeps } from './deps.ts';
 
@@ -63,7 +64,13 @@ export function createPaymentActivities(deps: ActivityDeps) {
     if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
     return deps.provider;
   };
-  const record = (i: Omit<payments.PaymentInteraction, 'provider'>) => payments.recordPaymentInteraction(deps.orm.em.fork(), { provider: provider().name, ...i });
+  // The payment's status is part of the order resource: a change wakes long-polling readers.
+  const notify = { logger: deps.logger, redis: deps.redis, redisConfig: deps.config?.redis };
+  const record = async (i: Omit<payments.PaymentInteraction, 'provider'>) => {
+    const r = await payments.recordPaymentInteraction(deps.orm.em.fork(), { provider: provider().name, ...i });
+    if (r.changed) await notifyOrderChanged(notify, i.orderId, `payment:${r.status}`);
+    return r;
+  };
   const fromIntent = (intent: ProviderPaymentIntent) => ({
     providerReference: intent.id, amount: intent.amount, currency: intent.currency, providerStatus: intent.status,
     paymentStatus: payments.paymentStatusOf(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,

@@ -151,7 +151,7 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
   lifecycle.onStop('postgres', () => orm.close());
 
   let redis: Redis | undefined;
-  if (pools.includes('orders')) {
+  if (pools.includes('orders') || pools.includes('payments')) {
     redis = createRedis(config.redis);
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error (notifications degrade to polling)'));
     lifecycle.onStop('redis', () => redis!.quit().catch(() => redis!.disconnect()));

@@ -28,6 +28,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { InventoryActivities } from '../activities/inventory.ts';
@@ -91,6 +92,11 @@ const STILL_WAITING_STATUSES = ['requires_action', 'requires_confirmation', 'pro
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const { orderId } = input;
+  // 2026-12: intake records the order before the start and the start indexes what it knows,
+  // so this run skips the record step when the input carries the order, and upserts a search
+  // attribute only when its value changes (3 upserts on the happy path instead of 5).
+  // Histories recorded before take the old branch on replay.
+  const lean = patched('2026-12-lean-checkout');
   const paymentActionMs = toMs(input.paymentActionTimeout ?? CHECKOUT_DEFAULTS.paymentActionTimeout);
   const captureWindow = input.captureRetryWindow ?? CHECKOUT_DEFAULTS.captureRetryWindow;
   const aftercareMs = toMs(input.aftercareWindow ?? CHECKOUT_DEFAULTS.aftercareWindow);
@@ -108,7 +114,28 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const paymentUpdates: PaymentUpdate[] = [];
 
   // ---- search attributes and the Web UI story ------------------------------------------------
+  // What the index holds now: the start's attributes, then every upsert (lean runs upsert a
+  // pair only when its value differs from this).
+  const indexed = new Map<string, unknown>();
+  for (const key of Object.values(SA)) {
+    const v = workflowInfo().typedSearchAttributes.get(key as typeof SA.OrderId);
+    if (v !== undefined) indexed.set(key.name, v);
+  }
   const publish = () => {
+    if (!lean) return publishAll();
+    const wanted: SearchAttributeUpdatePair[] = [
+      { key: SA.OrderStatus, value: state.status },
+      { key: SA.PaymentStatus, value: state.paymentStatus },
+    ];
+    if (state.total) wanted.push({ key: SA.OrderTotal, value: state.total.amount });
+    if (state.paymentReference) wanted.push({ key: SA.PaymentReference, value: state.paymentReference });
+    wanted.push({ key: SA.NeedsAttention, value: state.attention ?? null });
+    const changed = wanted.filter((p) => (indexed.get(p.key.name) ?? null) !== (p.value ?? null));
+    if (!changed.length) return;
+    for (const p of changed) indexed.set(p.key.name, p.value ?? null);
+    upsertSearchAttributes(changed);
+  };
+  const publishAll = () => {
     const pairs: SearchAttributeUpdatePair[] = [
       { key: SA.OrderId, value: orderId },
       { key: SA.CustomerId, value: input.customerId },
@@ -226,10 +253,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
   const cancelled = () => finish('CANCELLED', { code: 'cancelled', message: `Cancelled by ${cancelRequest?.role ?? 'request'}${cancelRequest?.reason ? `: ${cancelRequest.reason}` : ''}` });
 
-  // ---- 1. record ---------------------------------------------------------------------------
+  // ---- 1. record (done by intake when the input carries the order) ---------------------------
   publish();
   story('recording', 'Recording the order');
-  recorded = await orders.recordOrder.executeWithOptions({ summary: 'record order (priced from the catalog)' }, [input]);
+  recorded = lean && input.order ? input.order : await orders.recordOrder.executeWithOptions({ summary: 'record order (priced from the catalog)' }, [input]);
   state.total = { amount: recorded.totalAmount, currency: recorded.currency };
   if (recorded.status !== 'PENDING') {
     // The order row is further along than this run (should not happen with REJECT_DUPLICATE):

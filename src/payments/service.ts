@@ -62,7 +62,7 @@ export async function ensurePayment(em: EntityManager, p: { orderId: string; pro
  * Appends one ledger row (a duplicate provider_event_id is ignored) and moves the payments
  * row forward, in one transaction. Returns false when the ledger row already existed.
  */
-export async function recordPaymentInteraction(em: EntityManager, i: PaymentInteraction): Promise<{ recorded: boolean; status: PaymentStatus | undefined }> {
+export async function recordPaymentInteraction(em: EntityManager, i: PaymentInteraction): Promise<{ recorded: boolean; status: PaymentStatus | undefined; changed: boolean }> {
   return em.transactional(async (tx) => {
     const conn = tx.getConnection();
     const ctx = tx.getTransactionContext();
@@ -74,7 +74,7 @@ export async function recordPaymentInteraction(em: EntityManager, i: PaymentInte
       'all', ctx,
     );
     const [row] = await conn.execute<{ status: PaymentStatus }[]>('select status from payments where order_id = ? for update', [i.orderId], 'all', ctx);
-    if (!row) return { recorded: inserted.length > 0, status: undefined };
+    if (!row) return { recorded: inserted.length > 0, status: undefined, changed: false };
     const next = i.paymentStatus && i.paymentStatus !== row.status && canTransitionPayment(row.status, i.paymentStatus) ? i.paymentStatus : row.status;
     await conn.execute(
       `update payments set status = ?, provider_reference = coalesce(provider_reference, ?),
@@ -82,7 +82,7 @@ export async function recordPaymentInteraction(em: EntityManager, i: PaymentInte
          failure_code = coalesce(?, failure_code), updated_at = now(), version = version + 1 where order_id = ?`,
       [next, i.providerReference ?? null, i.capturedAmount ?? 0, i.refundedAmount ?? 0, i.failureCode ?? null, i.orderId], 'all', ctx,
     );
-    return { recorded: inserted.length > 0, status: next };
+    return { recorded: inserted.length > 0, status: next, changed: next !== row.status };
   });
 }
 

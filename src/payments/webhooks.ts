@@ -1,8 +1,12 @@
 // Stripe webhook intake: verify the signature on the raw body, record the event in the
 // payment_events ledger (unique per provider event id → duplicates are harmless), and hand
-// it to the order's workflow as a PaymentUpdate signal. We answer 2xx only once Temporal has
-// accepted the signal, so Stripe keeps retrying while Temporal is down; processed_at is set
-// only after signalling, so a retried delivery of an unprocessed event signals again.
+// it to the order's workflow as a PaymentUpdate signal — only when the workflow waits for
+// one: its payment REQUIRES_ACTION (3-D Secure). Every other event is recorded and nothing
+// more (the workflow learns the outcome of its own calls from the calls themselves, and
+// reconciliation reads the ledger); a signal costs the workflow a whole task. When we do
+// signal, we answer 2xx only once Temporal accepted it, so Stripe keeps retrying while
+// Temporal is down; processed_at is set only after signalling, so a retried delivery of an
+// unprocessed event signals again.
 // This code never writes order status: the workflow decides (and never moves backwards).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -35,6 +39,8 @@ export type WebhookOutcome =
   | { kind: 'duplicate'; eventId: string }
   /** Recorded and the workflow accepted the signal. */
   | { kind: 'signalled'; eventId: string; orderId: string; redelivery: boolean }
+  /** Recorded; the order's workflow is not waiting for the provider, so it is not signalled. */
+  | { kind: 'recorded'; eventId: string; orderId: string; redelivery: boolean }
   /** Recorded; the workflow no longer runs (or never ran): left unprocessed for reconciliation. */
   | { kind: 'workflow_closed'; eventId: string; orderId: string }
   /** Recorded without an order (no metadata.order_id or not one of ours): for reconciliation. */
@@ -139,10 +145,10 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
 
   async function signal(event: Stripe.Event, rowId: number, orderId: string, redelivery: boolean, log: Logger): Promise<WebhookOutcome> {
     const update = paymentUpdateFrom(event);
-    if (!update) {
-      // Nothing for the workflow (no PaymentIntent): the ledger row is all there is to do.
+    if (!update || !(await awaitsProvider(orderId))) {
+      // Nothing the workflow waits for: the ledger row is all there is to do.
       await markProcessed(rowId);
-      return { kind: 'signalled', eventId: event.id, orderId, redelivery };
+      return { kind: 'recorded', eventId: event.id, orderId, redelivery };
     }
     try {
       await temporal.withDeadline(Date.now() + (deps.signalTimeoutMs ?? SIGNAL_DEADLINE_MS), () => temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentUpdateSignal, update));
@@ -157,6 +163,16 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     await markProcessed(rowId);
     log.info('webhook handed to the checkout workflow');
     return { kind: 'signalled', eventId: event.id, orderId, redelivery };
+  }
+
+  /**
+   * Whether the order's workflow waits for word from the provider: only while its payment
+   * REQUIRES_ACTION. authorizePayment writes that status before the customer can see the
+   * 3-D Secure challenge, so no completion event can arrive before it.
+   */
+  async function awaitsProvider(orderId: string): Promise<boolean> {
+    const rows = await orm.em.getConnection().execute<{ status: string }[]>('select status from payments where order_id = ?', [orderId]);
+    return rows[0]?.status === 'REQUIRES_ACTION';
   }
 
   async function markProcessed(rowId: number): Promise<void> {

@@ -17,6 +17,9 @@ describe('workflow replay (determinism across code changes)', () => {
     expect(names).toEqual(expect.arrayContaining([
       'checkout-happy', 'checkout-out-of-stock', 'checkout-declined', 'checkout-insufficient-funds', 'checkout-three-ds-success',
       'checkout-three-ds-timeout', 'checkout-customer-cancel', 'checkout-ops-refund',
+      // After the 2026-12-lean-checkout patch (intake records the order; upserts only on change).
+      'checkout-lean-happy', 'checkout-lean-out-of-stock', 'checkout-lean-declined', 'checkout-lean-three-ds-success',
+      'checkout-lean-three-ds-timeout', 'checkout-lean-customer-cancel', 'checkout-lean-ops-refund', 'checkout-lean-legacy-input',
     ]));
   });
 

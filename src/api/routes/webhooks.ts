@@ -37,6 +37,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
         res.status(200).json({ received: true, duplicate: true });
         return;
       case 'signalled':
+      case 'recorded':
         res.status(200).json({ received: true, ...(outcome.redelivery ? { duplicate: true } : {}) });
         return;
       case 'workflow_closed':
