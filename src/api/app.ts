@@ -20,6 +20,7 @@ import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { devTokenOpenApiPaths, devTokenRoutes } from './routes/dev-tokens.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
@@ -84,12 +85,13 @@ export function createApp(deps: AppDeps): Express {
 
   // Public
   app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
-  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths] });
+  const document = apiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
+  app.use(devTokenRoutes(config));
 
   // Authenticated (see above)
   const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
@@ -101,6 +103,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundHandler((path) => allowedMethods(app, path)));
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The OpenAPI document served at /openapi.json (also the source of the typed client in client/). */
+export function apiDocument() {
+  return createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, devTokenOpenApiPaths] });
 }
 
 type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; match: (path: string) => boolean };
