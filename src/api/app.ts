@@ -26,6 +26,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { financeOpenApiPaths, financeRoutes } from './routes/finance.ts';
 import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
@@ -92,6 +93,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
   app.use(devTokenRoutes(config));
+  const pages = pageRoutes(config);
+  app.use('/demo', pages.demo);
+  app.use('/console', pages.console);
+  app.use('/pages', pages.assets);
 
   // Authenticated (see above)
   const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
