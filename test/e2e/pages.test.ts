@@ -78,6 +78,19 @@ describe('/demo storefront', () => {
     }).finally(() => page.close());
   }, 60_000);
 
+  it('cancel while 3-D Secure is pending: the order is CANCELLED and the button goes away', async () => {
+    const page = await openDemo();
+    await withScreenshots(browser.context, 'demo-cancel', async () => {
+      await checkout(page, 'HOM-LAMP-03', '3-D Secure required');
+      await statusIs(page, 'AWAITING_PAYMENT_ACTION');
+      await page.locator('dialog#challenge[open]').waitFor();
+      await page.getByRole('button', { name: 'Close' }).click();
+      await page.getByRole('button', { name: 'Cancel order' }).click();
+      await statusIs(page, 'CANCELLED');
+      await page.getByRole('button', { name: 'Cancel order' }).waitFor({ state: 'hidden' });
+    }).finally(() => page.close());
+  }, 60_000);
+
   it('a declined card shows the decline message', async () => {
     const page = await openDemo();
     await withScreenshots(browser.context, 'demo-declined', async () => {
