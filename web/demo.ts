@@ -193,6 +193,14 @@ async function startAuthentication(o: Order): Promise<void> {
     showOrderMessage('This order needs 3-D Secure, but the API gave no way to open it yet. It stays on hold until the deadline.', 'bad');
     return;
   }
+  // The page's CSP frames only the sandbox; any other authentication page opens in its own
+  // window (a popup blocker may hold it until the customer presses "Complete 3-D Secure").
+  const framable = cfg.sandboxUrl !== null && new URL(url, location.href).origin === new URL(cfg.sandboxUrl).origin;
+  if (!framable) {
+    window.open(url, '_blank', 'noopener');
+    showOrderMessage('Complete the authentication in the window that opened; this page updates by itself.', 'ok');
+    return;
+  }
   $<HTMLIFrameElement>('challenge-frame').src = url;
   const dialog = $<HTMLDialogElement>('challenge');
   if (!dialog.open) dialog.showModal();
