@@ -1,7 +1,7 @@
 // The pages as a person uses them: headless Chromium against the real stack (API, Temporal,
 // every worker pool, the payment sandbox with its 3-D Secure challenge page, Postgres, Redis).
 // Also: development tokens are not minted in production.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -22,8 +22,21 @@ afterAll(async () => {
 
 const ORDER_TIMEOUT = 30_000;
 
-async function openDemo(): Promise<Page> {
+/** Console errors of every page (CSP violations, failed loads, script errors) fail the test that opened it. */
+const consoleErrors: string[] = [];
+async function newPage(): Promise<Page> {
   const page = await browser.context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+  page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`));
+  return page;
+}
+afterEach(() => {
+  const errors = consoleErrors.splice(0);
+  expect(errors).toEqual([]);
+});
+
+async function openDemo(): Promise<Page> {
+  const page = await newPage();
   await page.goto(`${f.baseUrl}/demo`);
   await page.locator('body[data-ready="true"]').waitFor();
   return page;
@@ -115,7 +128,7 @@ describe('/console/finance', () => {
     await conn.execute("insert into reconciliation_runs (id, trigger, status, window_start, window_end, checked, matched, findings_count, needs_human, finished_at) values (?, 'manual', 'COMPLETED', now() - interval '2 hours', now(), 7, 6, 1, 1, now())", [runId]);
     await conn.execute("insert into reconciliation_findings (run_id, kind, order_id, provider_reference, our_amount, provider_amount, currency, our_status, provider_status, action, needs_human) values (?, 'amount_mismatch', ?, 'pi_seeded_1', 2599, 2499, 'USD', 'CAPTURED', 'succeeded', 'none', true)", [runId, orderId]);
 
-    const page = await browser.context.newPage();
+    const page = await newPage();
     await withScreenshots(browser.context, 'finance-console', async () => {
       await page.goto(`${f.baseUrl}/console/finance`);
       await page.locator('body[data-ready="true"]').waitFor();
