@@ -6,7 +6,9 @@ import globals from 'globals';
 const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'timers', 'process', 'dns', 'stream', 'url', 'util', 'events', 'zlib', 'cluster', 'readline', 'perf_hooks', 'async_hooks', 'v8', 'vm'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'bench/reports/'] },
+  // src/pages/static/*.js are built bundles (scripts/build-pages.ts); web/ is their source.
+  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'bench/reports/', 'test-results/', 'src/pages/static/'] },
+  { files: ['web/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

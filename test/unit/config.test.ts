@@ -32,6 +32,15 @@ describe('config', () => {
     expect(() => loadConfig({ AUTH_JWT_ALGORITHM: 'RS256' })).toThrow(/AUTH_JWKS_URL/);
   });
 
+  it('development tokens (POST /v1/dev/tokens): on outside production, off in production, refused there when asked for', () => {
+    expect(loadConfig({}).pages.devTokens).toBe(true);
+    expect(loadConfig({ DEV_TOKENS: 'false' }).pages.devTokens).toBe(false);
+    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length' };
+    expect(loadConfig(prod).pages.devTokens).toBe(false);
+    expect(() => loadConfig({ ...prod, DEV_TOKENS: 'true' })).toThrow(/DEV_TOKENS/);
+    expect(() => loadConfig({ STRIPE_PUBLISHABLE_KEY: 'sk_test_oops' })).toThrow(/STRIPE_PUBLISHABLE_KEY/);
+  });
+
   it('"stripe" as STRIPE_API_BASE means the real Stripe API', () => {
     expect(loadConfig({ STRIPE_API_BASE: 'stripe' }).stripe.apiBase).toBeUndefined();
   });

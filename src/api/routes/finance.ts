@@ -172,10 +172,31 @@ export function financeRoutes(deps: FinanceDeps): express.Router {
   return router;
 }
 
-const listOf = (description: string) => ({
+// Response shapes (documentation: the read model in src/reconciliation/read-model.ts builds them).
+const nullableInt = z.number().int().nullable();
+const when = z.string().meta({ format: 'date-time' });
+export const RunSchema = z.object({
+  id: z.string(), trigger: z.string(), status: z.string(), checked: z.number().int(), matched: z.number().int(),
+  findingsCount: z.number().int(), needsHuman: z.number().int(), window: z.object({ start: when, end: when }),
+  startedAt: when, finishedAt: when.nullable(), error: z.string().nullable(),
+}).meta({ id: 'ReconciliationRun' });
+export const FindingSchema = z.object({
+  id: z.number().int(), runId: z.string(), kind: z.string(), orderId: z.string().nullable(), providerReference: z.string().nullable(),
+  ourAmount: nullableInt, providerAmount: nullableInt, currency: z.string().nullable(), ourStatus: z.string().nullable(), providerStatus: z.string().nullable(),
+  action: z.string(), actionOutcome: z.string().nullable(), needsHuman: z.boolean(), details: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: when, resolvedAt: when.nullable(),
+}).meta({ id: 'ReconciliationFinding' });
+export const LedgerEntrySchema = z.object({
+  id: z.number().int(), orderId: z.string().nullable(), provider: z.string(), providerEventId: z.string(), type: z.string(), source: z.string(),
+  providerReference: z.string().nullable(), amount: nullableInt, currency: z.string().nullable(), status: z.string().nullable(), createdAt: when,
+  payment: z.object({ status: z.string(), amount: z.number().int(), capturedAmount: z.number().int(), refundedAmount: z.number().int() }).nullable(),
+  order: z.object({ status: z.string(), customerId: z.string(), totalAmount: z.number().int() }).nullable(),
+}).meta({ id: 'LedgerEntry' });
+
+const listOf = (description: string, item: z.ZodType) => ({
   description,
   content: {
-    'application/json': { schema: z.object({ data: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }) },
+    'application/json': { schema: z.object({ data: z.array(item), nextCursor: z.string().nullable() }) },
     'text/csv': { schema: z.string() },
   },
 });
@@ -204,7 +225,30 @@ export const financeOpenApiPaths: ZodOpenApiPathsObject = {
       summary: 'Reconciliation runs, newest first (finance, ops); CSV with Accept: text/csv',
       security: [{ bearerAuth: [] }],
       requestParams: { query: RunsQuery },
-      responses: { '200': listOf('Runs'), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
+      responses: { '200': listOf('Runs', RunSchema), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
+    },
+  },
+  '/v1/finance/reconciliations/{id}': {
+    get: {
+      tags: ['finance'],
+      operationId: 'finance_get_reconciliation',
+      summary: 'A reconciliation run with its findings (finance, ops); findings as CSV with Accept: text/csv',
+      security: [{ bearerAuth: [] }],
+      requestParams: { path: z.object({ id: z.string() }) },
+      responses: {
+        '200': { description: 'The run', content: { 'application/json': { schema: RunSchema.extend({ findings: z.array(FindingSchema) }) }, 'text/csv': { schema: z.string() } } },
+        '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`'), '404': problemResponse('`not_found`'),
+      },
+    },
+  },
+  '/v1/finance/payments': {
+    get: {
+      tags: ['finance'],
+      operationId: 'finance_list_payments',
+      summary: 'The payment ledger, oldest first (finance, ops); CSV with Accept: text/csv (next page cursor in X-Next-Cursor)',
+      security: [{ bearerAuth: [] }],
+      requestParams: { query: LedgerQuery },
+      responses: { '200': listOf('Ledger entries', LedgerEntrySchema), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
     },
   },
   '/v1/finance/findings': {
@@ -214,7 +258,7 @@ export const financeOpenApiPaths: ZodOpenApiPathsObject = {
       summary: 'Reconciliation findings (open, needing a human, by kind/order/run); CSV with Accept: text/csv',
       security: [{ bearerAuth: [] }],
       requestParams: { query: FindingsQuery },
-      responses: { '200': listOf('Findings'), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
+      responses: { '200': listOf('Findings', FindingSchema), '400': problemResponse('`validation_failed` / `invalid_cursor`'), '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`') },
     },
   },
 };
