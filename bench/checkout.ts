@@ -1,82 +1,28 @@
 // Benchmark: orders through the real multi-process stack (the `npm run dev` processes:
 // Temporal dev server, sandbox, four worker pools, API) on private ports.
 //   baseline  — GET /healthz: the HTTP floor of this API on this machine, same run.
-//   accept    — POST /v1/orders answered 202 (order durably recorded by its workflow).
+//   accept    — POST /v1/orders answered 202 (order row committed; the workflow starts after).
 //   settle    — what a client sees from POST until the order is settled, two ways:
 //                 "Prefer: wait=30"  one request, woken by Redis pub/sub when it settles
 //                 "poll every 500ms" POST, then GET until settled (the common client loop)
 //
 //   node bench/checkout.ts [--orders 40] [--concurrency 4]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
 import { markdownTable, progress, round, summarize, writeReport } from './lib/report.ts';
+import { benchToken, startBenchStack } from './lib/stack.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '40' }, concurrency: { type: 'string', default: '4' } } });
 const ORDERS = Number(values.orders);
 const CONCURRENCY = Number(values.concurrency);
-const SECRET = 'bench-secret-for-the-local-stack';
 const SKUS = ['OUT-BOTTLE-03', 'CMP-MOUSE-03', 'AUD-EARBUDS-02', 'HOM-LAMP-03'];
 const SETTLED = ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED', 'AWAITING_PAYMENT_ACTION'];
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
-
-const [api, temporal, ui, sandbox, metricsBase, sdkMetricsBase] = [await freePort(), await freePort(), await freePort(), await freePort(), 19100 + Math.floor(Math.random() * 400) * 10, 24100 + Math.floor(Math.random() * 400) * 10];
-const dataDir = mkdtempSync(join(tmpdir(), 'checkout-bench-'));
-const base = `http://127.0.0.1:${api}`;
-const env = {
-  ...process.env,
-  LOG_LEVEL: 'warn',
-  PORT: String(api),
-  TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
-  TEMPORAL_UI_PORT: String(ui),
-  SANDBOX_PORT: String(sandbox),
-  STRIPE_API_BASE: `http://127.0.0.1:${sandbox}`,
-  SANDBOX_WEBHOOK_URL: `${base}/v1/webhooks/stripe`,
-  DEV_DATA_DIR: dataDir,
-  DEV_METRICS_PORT_BASE: String(metricsBase),
-  DEV_TEMPORAL_METRICS_PORT_BASE: String(sdkMetricsBase),
-  DATABASE_URL: process.env.BENCH_STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/checkout_bench_stack',
-  REDIS_URL: 'redis://127.0.0.1:6379/6',
-  AUTH_JWT_SECRET: SECRET,
-  RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
-  RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
-};
-
-console.error(`starting the stack (API ${base}, Temporal ${temporal}) …`);
-const stack = spawn(process.execPath, ['scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-let stackLog = '';
-stack.stdout.on('data', (d) => (stackLog += d));
-stack.stderr.on('data', (d) => (stackLog += d));
-const stopStack = async () => {
-  if (stack.exitCode !== null) return;
-  stack.kill('SIGTERM');
-  await new Promise((r) => stack.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('SIGINT', () => void stopStack().then(() => process.exit(130)));
+const stack = await startBenchStack();
+const { base } = stack;
+const stopStack = stack.stop;
 
 try {
-  const readyBy = Date.now() + 120_000;
-  for (;;) {
-    if (stack.exitCode !== null) throw new Error(`the stack exited (${stack.exitCode}):\n${stackLog.slice(-3000)}`);
-    const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > readyBy) throw new Error(`the stack was not ready in 120 s:\n${stackLog.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  console.error('stack ready');
-
-  const token = (sub: string) => new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  const token = (sub: string) => benchToken(sub);
   const run = `${Date.now()}`;
 
   // Warm-up: bundle caches, connections, JIT.
@@ -115,7 +61,7 @@ try {
     ['accept → settled, Prefer: wait=30', w.n, w.p50, w.p95, w.p99, round(requestsWait / ORDERS, 1)],
     ['accept → settled, poll every 500 ms', p.n, p.p50, p.p95, p.p99, round(requestsPoll / ORDERS, 1)],
   ];
-  const md = `${ORDERS} orders per client style (1 unit, pm_card_visa), ${CONCURRENCY} clients at a time, against the multi-process stack of \`npm run dev\` on this machine (2 cores shared by Temporal, Postgres, Redis, 6 Node processes and the load generator).\n\n${markdownTable(['measure', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'HTTP requests / order'], rows)}\n\n**Accepting an order costs ×${round(a.p50 / h.p50, 1)} the HTTP floor at p50 (${a.p50} ms vs ${h.p50} ms): the order is durably recorded by its workflow before the 202. Time to see the settled order at p50: ${w.p50} ms waiting vs ${p.p50} ms polling (ratio ×${round(w.p50 / p.p50, 2)}), with ${round(requestsWait / ORDERS, 1)} request(s) instead of ${round(requestsPoll / ORDERS, 1)}.**`;
+  const md = `${ORDERS} orders per client style (1 unit, pm_card_visa), ${CONCURRENCY} clients at a time, against the multi-process stack of \`npm run dev\` on this machine (2 cores shared by Temporal, Postgres, Redis, 6 Node processes and the load generator).\n\n${markdownTable(['measure', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'HTTP requests / order'], rows)}\n\n**Accepting an order costs ×${round(a.p50 / h.p50, 1)} the HTTP floor at p50 (${a.p50} ms vs ${h.p50} ms): the order row is committed before the 202; its workflow starts right after. Time to see the settled order at p50: ${w.p50} ms waiting vs ${p.p50} ms polling (ratio ×${round(w.p50 / p.p50, 2)}), with ${round(requestsWait / ORDERS, 1)} request(s) instead of ${round(requestsPoll / ORDERS, 1)}.**`;
   const files = writeReport('checkout', {
     title: 'Checkout through the multi-process stack',
     markdown: md,

@@ -68,7 +68,7 @@ export function createCheckoutClient(opts: ClientOptions = {}): CheckoutClient {
   return client;
 }
 
-/** `payment.action` (DESIGN §8): how the customer completes 3-D Secure. */
+/** `payment.action` (docs/design.md §4): how the customer completes 3-D Secure. */
 export interface PaymentAction {
   type: 'authenticate';
   clientSecret: string;
@@ -86,5 +86,5 @@ export function paymentActionOf(order: Order): PaymentAction | undefined {
   return { type: 'authenticate', clientSecret: action.clientSecret, ...(typeof action.redirectUrl === 'string' ? { redirectUrl: action.redirectUrl } : {}) };
 }
 
-/** Statuses after which an order no longer changes on its own (DESIGN §4). */
+/** Statuses after which an order no longer changes on its own (docs/design.md §4). */
 export const SETTLED: ReadonlySet<Order['status']> = new Set(['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED']);

@@ -147,7 +147,7 @@ const corePaths: ZodOpenApiPathsObject = {
 
 /**
  * Routes owned by other modules (webhooks, finance, ops). A router module may export
- * `openapiPaths` to describe itself precisely; these defaults document the DESIGN §4 contract.
+ * `openapiPaths` to describe itself precisely; these defaults document the docs/design.md §4 contract.
  */
 export const contractPaths: ZodOpenApiPathsObject = {
   '/v1/webhooks/stripe': {

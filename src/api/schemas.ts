@@ -1,4 +1,4 @@
-// The HTTP contract (DESIGN §4) as zod 4 schemas. The same schemas validate requests in
+// The HTTP contract (docs/design.md §4) as zod 4 schemas. The same schemas validate requests in
 // the route handlers and generate the OpenAPI 3.1 document (zod-openapi `createDocument`).
 import * as z from 'zod';
 import 'zod-openapi';

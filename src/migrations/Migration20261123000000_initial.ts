@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** The whole domain schema (DESIGN §3). Constraints here are the last line of defence for I1/I2/I5. */
+/** The whole domain schema (docs/design.md §3). Constraints here are the last line of defence for I1/I2/I5. */
 export class Migration20261123000000_initial extends Migration {
   override async up(): Promise<void> {
     this.addSql(`

@@ -1,6 +1,6 @@
 // Order ids are derived from (customer, Idempotency-Key): the same request always maps to
 // the same order id and so the same workflow id `order-<id>`. That makes duplicates
-// impossible even when Redis is down — the workflow id is the last guard (DESIGN §5).
+// impossible even when Redis is down — the workflow id is the last guard (docs/design.md §8).
 import { createHash } from 'node:crypto';
 
 const NAMESPACE = 'durable-checkout/order/v1';

@@ -1,4 +1,4 @@
-// The Order resource (DESIGN §4) built from orders + order_items + payments, the order
+// The Order resource (docs/design.md §4) built from orders + order_items + payments, the order
 // list and the timeline. Read-only: the rows are written by the orders/payments activities.
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';

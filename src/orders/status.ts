@@ -1,4 +1,4 @@
-// The order and payment state machines (DESIGN §4, invariant I5). Pure: shared by the
+// The order and payment state machines (docs/design.md §4, invariant I5). Pure: shared by the
 // API, the activities and the workflow (which may import only pure modules).
 
 export const ORDER_STATUSES = ['PENDING', 'AWAITING_PAYMENT_ACTION', 'CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'] as const;

@@ -1,4 +1,4 @@
-// DESIGN §7 invariants, checked against Postgres and the sandbox's inspection endpoint.
+// docs/design.md §7 invariants, checked against Postgres and the sandbox's inspection endpoint.
 //   I1 no oversell · I2 at most one live PaymentIntent per order · I3 settled orders' payments
 //   are resolved · I4 captured − refunded at the provider == our ledger · I5 legal transitions,
 //   each with an order_events row. (I6 — every accepted order settles — is asserted by the

@@ -1,4 +1,4 @@
-// payment.action (DESIGN §8) is read defensively: the pages work with an API that exposes it
+// payment.action (docs/design.md §4) is read defensively: the pages work with an API that exposes it
 // and with one that does not yet (then only payment.reference is there).
 import { describe, expect, it } from '@jest/globals';
 import { paymentActionOf, type Order } from '../../client/src/index.ts';

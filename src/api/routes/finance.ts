@@ -202,7 +202,7 @@ const listOf = (description: string, item: z.ZodType) => ({
 });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
 
-/** OpenAPI for the finance routes beyond the DESIGN §4 defaults (merged by createApp). */
+/** OpenAPI for the finance routes beyond the docs/design.md §4 defaults (merged by createApp). */
 export const financeOpenApiPaths: ZodOpenApiPathsObject = {
   '/v1/finance/reconciliations': {
     post: {

@@ -1,4 +1,4 @@
-// Intake that does not wait on the pools (DESIGN: an accepted order is a committed row; its
+// Intake that does not wait on the pools (docs/design.md §5: an accepted order is a committed row; its
 // workflow is started from that row). Real Postgres, Redis, Temporal dev server and sandbox;
 // the worker pools run as a separate process that this file starts only when it wants
 // orders to move, so "the pools are down" is real, not simulated.
