@@ -151,7 +151,7 @@ async function checkRedis(config: Readonly<Config>): Promise<void> {
 async function temporalReady(config: Readonly<Config>): Promise<boolean> {
   let client;
   try {
-    client = await connectClient(config.temporal);
+    client = await connectClient(config.temporal, config.codec);
     await client.workflowService.describeNamespace({ namespace: config.temporal.namespace });
     return true;
   } catch {

@@ -20,6 +20,7 @@ import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { codecOpenApiPaths, codecRoutes } from './routes/codec.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
@@ -74,6 +75,8 @@ export function createApp(deps: AppDeps): Express {
 
   // Webhooks read the raw body (signature) — BEFORE express.json; not IP rate-limited (Stripe retries).
   app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));
+  // Temporal Web UI codec endpoint (own body parser and CORS; not under /v1, not rate-limited).
+  app.use(codecRoutes({ config, verify }));
 
   app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Public
   app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
-  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths] });
+  const document = createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, codecOpenApiPaths] });
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
