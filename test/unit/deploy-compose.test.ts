@@ -88,6 +88,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('every app service\'s environment (defaults interpolated) passes the config validation it will meet at start', () => {
+    const interpolate = (v: unknown) => String(v).replace(/\$\{(\w+):-([^}]*)\}/g, (_m, _name, fallback: string) => fallback);
+    for (const [name, s] of Object.entries(services)) {
+      if (s.image !== 'durable-checkout:local') continue;
+      const env = Object.fromEntries(Object.entries(s.environment as Record<string, unknown>).map(([k, v]) => [k, interpolate(v)]));
+      expect({ name, error: (() => { try { loadConfig(env); return undefined; } catch (err) { return (err as Error).message; } })() }).toEqual({ name, error: undefined });
+    }
+  });
+
   it('workers get more time to stop than WORKER_SHUTDOWN_GRACE, and every pool has its service', () => {
     for (const pool of ['checkout', 'inventory', 'payments', 'orders']) {
       const s = services[`worker-${pool}`]!;
