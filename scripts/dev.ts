@@ -4,7 +4,7 @@
 // the stack stops as a whole (non-zero): nothing is restarted silently. Ctrl-C / SIGTERM stop
 // the children in reverse order (SIGTERM to each process group, SIGKILL after the grace period).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig, type Config } from '../src/infra/config.ts';
@@ -15,7 +15,7 @@ import { connectClient } from '../src/infra/temporal.ts';
 import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
 import { bold, dim, paint } from './lib/pretty.ts';
 import { busyPorts, httpStatus, waitUntil, WaitAborted } from './lib/net.ts';
-import { planStack, SKIPPABLE, type PlannedProcess, type StackPlan } from './lib/stack.ts';
+import { isLocalAddress, planStack, SKIPPABLE, type PlannedProcess, type StackPlan } from './lib/stack.ts';
 import { Supervisor, alive, type Child } from './lib/supervisor.ts';
 
 const HELP = `Usage: npm run dev [-- --skip <names>]
@@ -151,7 +151,7 @@ async function checkRedis(config: Readonly<Config>): Promise<void> {
 async function temporalReady(config: Readonly<Config>): Promise<boolean> {
   let client;
   try {
-    client = await connectClient(config.temporal);
+    client = await connectClient(config.temporal, config.codec);
     await client.workflowService.describeNamespace({ namespace: config.temporal.namespace });
     return true;
   } catch {
@@ -244,6 +244,13 @@ function banner(plan: StackPlan, config: Readonly<Config>, seeded: string): stri
 async function main(): Promise<void> {
   const skip = parseCli(process.argv.slice(2));
   const config = readConfig();
+  // A Temporal already answering on the local address (e.g. `docker compose --profile infra up -d`)
+  // is used as it is. Not when a previous run left its own dev server behind: that one is cleaned up.
+  const dataDir = isAbsolute(config.dev.dataDir) ? config.dev.dataDir : join(PROJECT_ROOT, config.dev.dataDir);
+  if (!skip.has('temporal') && isLocalAddress(config.temporal.address) && !existsSync(join(dataDir, 'dev-stack.json')) && (await temporalReady(config))) {
+    skip.add('temporal');
+    console.log(`Temporal already answers at ${config.temporal.address}: using it instead of starting a dev server.`);
+  }
   const plan = planStack({ config, root: PROJECT_ROOT, env: process.env, nodePath: process.execPath, temporalBin: temporalBinary(config, skip), skip });
   const prefixWidth = Math.max(3, ...plan.processes.map((p) => p.name.length));
   let stopping: Promise<never> | undefined;

@@ -4,6 +4,11 @@ import { initOrm } from '../src/infra/orm.ts';
 import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
 
 const config = loadConfig();
+// Demo data never goes into a production database, whatever runs this script.
+if (config.env === 'production') {
+  console.error('✖ scripts/seed.ts loads the demo catalog and refuses to run with NODE_ENV=production.');
+  process.exit(1);
+}
 const orm = await initOrm(config.database);
 try {
   const r = await seedDemoCatalog(orm.em.fork());

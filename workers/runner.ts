@@ -14,6 +14,7 @@ import { createMetrics, serveMetrics, type Metrics } from '../src/infra/metrics.
 import { initOrm } from '../src/infra/orm.ts';
 import { createRedis, type Redis } from '../src/infra/redis.ts';
 import { connectWorker } from '../src/infra/temporal.ts';
+import { dataConverterFor } from '../src/infra/payload-codec.ts';
 import { Lifecycle, fatal } from '../src/infra/lifecycle.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import { TASK_QUEUES, type PoolName } from '../workflows/contracts.ts';
@@ -56,6 +57,8 @@ export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOp
     taskQueue: TASK_QUEUES[pool],
     identity: `${pool}@${process.pid}`,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    // Every payload the worker sends is encrypted; plain ones (old histories) still decode.
+    dataConverter: dataConverterFor(config.codec),
   };
   switch (pool) {
     case 'checkout':

@@ -93,7 +93,9 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
     if (!temporalBin) throw new Error('planStack: temporalBin is required when the Temporal dev server is started');
     temporalUi = `http://127.0.0.1:${config.temporal.uiPort}`;
     const args = ['server', 'start-dev', '--ip', tHost === 'localhost' ? '127.0.0.1' : tHost, '--port', String(tPort), '--ui-port', String(config.temporal.uiPort),
-      '--db-filename', join(dataDir, 'temporal.db'), '--log-format', 'json', '--log-level', 'error', '--ui-disable-news-fetch'];
+      '--db-filename', join(dataDir, 'temporal.db'), '--log-format', 'json', '--log-level', 'error', '--ui-disable-news-fetch',
+      // Payloads are encrypted: the Web UI asks the API's codec endpoint to show them decoded.
+      '--ui-codec-endpoint', `${apiUrl}/codec`];
     if (config.temporal.namespace !== 'default') args.push('--namespace', config.temporal.namespace);
     for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_DEFINITIONS)) args.push('--search-attribute', `${name}=${type}`);
     for (const kv of TEMPORAL_DYNAMIC_CONFIG) args.push('--dynamic-config-value', kv);

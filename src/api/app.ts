@@ -23,6 +23,7 @@ import { createAdmission, type Admission } from './admission.ts';
 import { createCheckoutStarter, type CheckoutStarter } from './checkout-starter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { devTokenOpenApiPaths, devTokenRoutes } from './routes/dev-tokens.ts';
+import { codecOpenApiPaths, codecRoutes } from './routes/codec.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
@@ -105,6 +106,8 @@ export function createApp(deps: AppDeps): Express {
 
   // Webhooks read the raw body (signature) — BEFORE express.json; not IP rate-limited (Stripe retries).
   app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));
+  // Temporal Web UI codec endpoint (own body parser and CORS; not under /v1, not rate-limited).
+  app.use(codecRoutes({ config, verify }));
 
   app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
@@ -141,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
 
 /** The OpenAPI document served at /openapi.json (also the source of the typed client in client/). */
 export function apiDocument() {
-  return createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, devTokenOpenApiPaths] });
+  return createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, devTokenOpenApiPaths, codecOpenApiPaths] });
 }
 
 type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; match: (path: string) => boolean };

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([redis.quit(), redisSub.quit()]);
   });
 
-  const temporal = await connectClient(config.temporal).catch((err) =>
+  const temporal = await connectClient(config.temporal, config.codec).catch((err) =>
     fatal(log, `Cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}). Start it (npm run dev starts a dev server) or fix TEMPORAL_ADDRESS.`, err),
   );
   lifecycle.onStop('temporal', () => temporal.connection.close());

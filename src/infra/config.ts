@@ -11,6 +11,33 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Development-only payload key (public, in the repository): production refuses it. */
+const DEV_CODEC_KEYS = 'dev-2026-11:ZGV2LW9ubHktcGF5bG9hZC1rZXktbm90LXNlY3JldCE=';
+
+export interface CodecKey {
+  id: string;
+  /** 32 bytes (AES-256). */
+  key: Buffer;
+}
+
+/** PAYLOAD_CODEC_KEYS `id:base64,id:base64` → keys, the first is current. Throws naming the problem. */
+export function parseCodecKeys(spec: string): CodecKey[] {
+  const keys = spec.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const i = entry.indexOf(':');
+    if (i <= 0) throw new Error(`"${entry.slice(0, 8)}…" is not <key id>:<base64 key>`);
+    const id = entry.slice(0, i);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`key id "${id}" may only use letters, digits, . _ -`);
+    const key = Buffer.from(entry.slice(i + 1), 'base64');
+    if (key.length !== 32) throw new Error(`key "${id}" is ${key.length} bytes; AES-256 needs 32 (openssl rand -base64 32)`);
+    return { id, key };
+  });
+  if (keys.length === 0) throw new Error('no key given');
+  const ids = keys.map((k) => k.id);
+  const dup = ids.find((id, n) => ids.indexOf(id) !== n);
+  if (dup) throw new Error(`key id "${dup}" appears twice`);
+  return keys;
+}
+
 /** Each variable, its default and what it is for. `.env.example` mirrors this list. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -85,6 +112,11 @@ export const envSchema = z.object({
   AUTH_JWT_AUDIENCE: z.string().optional(),
   DEV_TOKENS: bool.optional(),
 
+  // Payload encryption (src/infra/payload-codec.ts): every payload Temporal stores
+  PAYLOAD_CODEC_KEYS: z.string().default(DEV_CODEC_KEYS),
+  PAYLOAD_CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  PAYLOAD_CODEC_ENDPOINT_AUTH: z.enum(['none', 'ops']).optional(),
+
   // Rate limits
   RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
@@ -131,7 +163,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && e.DEV_TOKENS) {
     throw new ConfigError(['DEV_TOKENS: minting tokens over HTTP is for development only and must not be enabled in production']);
   }
-  return Object.freeze(toConfig(e));
+  let codecKeys: CodecKey[];
+  try {
+    codecKeys = parseCodecKeys(e.PAYLOAD_CODEC_KEYS);
+  } catch (err) {
+    throw new ConfigError([`PAYLOAD_CODEC_KEYS: ${(err as Error).message}`]);
+  }
+  if (e.NODE_ENV === 'production' && e.PAYLOAD_CODEC_KEYS.includes(DEV_CODEC_KEYS.split(':')[1]!)) {
+    throw new ConfigError(['PAYLOAD_CODEC_KEYS: the development key must not be used in production']);
+  }
+  return Object.freeze(toConfig(e, codecKeys));
 }
 
 export function parseDuration(text: string): number {
@@ -160,7 +201,7 @@ export function paymentsRateFor(providerLimit: number): number {
   return Math.max(1, Math.floor((providerLimit * 0.9) / 2));
 }
 
-function toConfig(e: Env) {
+function toConfig(e: Env, codecKeys: CodecKey[]) {
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -229,6 +270,14 @@ function toConfig(e: Env) {
       devTokens: e.DEV_TOKENS ?? e.NODE_ENV !== 'production',
       /** With real Stripe: the demo page runs 3-D Secure through Stripe.js handleNextAction. */
       stripePublishableKey: e.STRIPE_PUBLISHABLE_KEY,
+    },
+    codec: {
+      /** The first key encrypts; all of them decrypt (rotation). */
+      keys: codecKeys,
+      /** Origins allowed to call the codec endpoint (the Temporal Web UI). */
+      corsOrigins: e.PAYLOAD_CODEC_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+      /** Who may call the codec endpoint: anyone who reaches it, or an `ops` token. */
+      endpointAuth: e.PAYLOAD_CODEC_ENDPOINT_AUTH ?? (e.NODE_ENV === 'production' ? 'ops' : 'none'),
     },
     rateLimits: {
       ordersPerMinute: e.RATE_LIMIT_ORDERS_PER_MINUTE,

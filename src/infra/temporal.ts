@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from './config.ts';
+import { dataConverterFor } from './payload-codec.ts';
 
 async function tlsOptions(t: Config['temporal']) {
   if (!t.tls) return t.apiKey ? true : undefined;
@@ -12,14 +13,15 @@ async function tlsOptions(t: Config['temporal']) {
   };
 }
 
-export async function connectClient(t: Config['temporal']): Promise<Client> {
+/** A client whose payloads are encrypted with the codec keys (src/infra/payload-codec.ts). */
+export async function connectClient(t: Config['temporal'], codec: Config['codec']): Promise<Client> {
   const connection = await Connection.connect({
     address: t.address,
     tls: await tlsOptions(t),
     apiKey: t.apiKey,
     connectTimeout: '5s',
   });
-  return new Client({ connection, namespace: t.namespace });
+  return new Client({ connection, namespace: t.namespace, dataConverter: dataConverterFor(codec) });
 }
 
 export async function connectWorker(t: Config['temporal']): Promise<NativeConnection> {

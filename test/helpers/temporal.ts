@@ -6,6 +6,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolveBinary } from '../../src/infra/binaries.ts';
 import protos from '@temporalio/proto';
 import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
+import { dataConverterFor } from '../../src/infra/payload-codec.ts';
+import { testConfig } from './env.ts';
+
+/** The data converter of every test client and worker: payloads encrypted as in production. */
+export const testDataConverter = () => dataConverterFor(testConfig().codec);
 
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(SA);
 
@@ -22,6 +27,7 @@ export function quietRuntime(): void {
 export function startLocalTemporal(opts: { extraArgs?: string[]; dbFilename?: string } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
+    client: { dataConverter: testDataConverter() },
     server: {
       executable: { type: 'existing-path', path: resolveBinary('temporal', process.env.TEMPORAL_CLI_PATH) },
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
@@ -36,6 +42,7 @@ export function startLocalTemporal(opts: { extraArgs?: string[]; dbFilename?: st
 export async function startTimeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
+    client: { dataConverter: testDataConverter() },
     server: { executable: { type: 'existing-path', path: resolveBinary('temporal-test-server', process.env.TEMPORAL_TEST_SERVER_PATH) } },
   });
   // The test server knows no custom search attributes until told (the workflow upserts them).

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { opsRoutes } from '../../src/api/routes/ops.ts';
 import { errorHandler } from '../../src/api/middleware/problem.ts';
 import { orderWorkflowId } from '../../workflows/contracts.ts';
+import { createPayloadCodec } from '../../src/infra/payload-codec.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
 
@@ -48,7 +49,10 @@ const auditRows = (id: string) =>
 /** Signals and updates in the workflow history: [name, decoded first argument]. */
 async function messagesInHistory(handle: WorkflowHandle): Promise<[string, any][]> {
   const history = await handle.fetchHistory();
-  const decode = (p?: { data?: Uint8Array | null } | null) => (p?.data ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined);
+  // Payloads in the history are encrypted (src/infra/payload-codec.ts): decrypt, then parse.
+  const codec = createPayloadCodec(f.stack.config.codec);
+  const decode = (p?: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null } | null) =>
+    (p?.data ? JSON.parse(Buffer.from(codec.decrypt({ metadata: p.metadata ?? {}, data: p.data }).data!).toString('utf8')) : undefined);
   const out: [string, any][] = [];
   for (const e of history.events ?? []) {
     const sig = e.workflowExecutionSignaledEventAttributes;

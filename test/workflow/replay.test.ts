@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, readdirSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { quietRuntime } from '../helpers/temporal.ts';
+import { quietRuntime, testDataConverter } from '../helpers/temporal.ts';
 import { testWorkflowBundle } from '../helpers/workflow-bundle.ts';
 
 const dir = new URL('./histories/', import.meta.url);
@@ -27,7 +27,9 @@ describe('workflow replay (determinism across code changes)', () => {
     const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
     quietRuntime();
     const failures: string[] = [];
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'checkout-replay' }, histories)) {
+    // With the payload codec, as workers run: recorded plain histories pass through it unchanged,
+    // histories recorded since (encrypted with the development key) decrypt.
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'checkout-replay', dataConverter: testDataConverter() }, histories)) {
       if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -47,9 +47,9 @@ describe('operations', () => {
     const res = await supertest(app).get('/readyz').expect(503);
     expect(res.body.checks.redis.status).toBe('error');
     expect(res.body.checks.postgres.status).toBe('ok');
-    // Redis down: rate limits fail open (counted), catalog still served from Postgres.
+    // Redis down: the in-memory insurance limiter decides (counted), catalog still served from Postgres.
     await supertest(app).get('/v1/products/AUD-DAC-04').expect(200);
-    expect((await f.http().get('/metrics')).text).toMatch(/rate_limit_fail_open_total\{[^}]*scope="ip"[^}]*\} [1-9]/);
+    expect((await f.http().get('/metrics')).text).toMatch(/rate_limit_insurance_total\{[^}]*scope="ip"[^}]*\} [1-9]/);
     deadRedis.disconnect();
   });
 

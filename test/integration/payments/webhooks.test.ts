@@ -20,7 +20,7 @@ import { createStripeProvider } from '../../../src/payments/stripe-provider.ts';
 import type { PaymentUpdate } from '../../../workflows/contracts.ts';
 import { testOrm } from '../../helpers/db.ts';
 import { startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from '../../helpers/sandbox.ts';
-import { startLocalTemporal } from '../../helpers/temporal.ts';
+import { startLocalTemporal, testDataConverter } from '../../helpers/temporal.ts';
 
 const TASK_QUEUE = 'payments-webhook-test';
 const SECRET = TEST_WEBHOOK_SECRET;
@@ -109,6 +109,7 @@ beforeAll(async () => {
   [env, orm] = await Promise.all([startLocalTemporal(), testOrm()]);
   worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter(),
     taskQueue: TASK_QUEUE,
     workflowsPath: fileURLToPath(new URL('./fixtures/signal-recorder.ts', import.meta.url)),
   });
