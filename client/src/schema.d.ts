@@ -2,6 +2,46 @@
 // Regenerate: npm run client:generate  (a test fails when this file drifts from the API).
 
 export interface paths {
+    "/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decrypt payloads for display in the Temporal Web UI
+         * @description Called by the Temporal Web UI (remote codec endpoint). Requires an ops token when PAYLOAD_CODEC_ENDPOINT_AUTH=ops (default in production).
+         */
+        post: operations["codec_decode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Encrypt payloads entered in the Temporal Web UI
+         * @description Called by the Temporal Web UI (remote codec endpoint). Requires an ops token when PAYLOAD_CODEC_ENDPOINT_AUTH=ops (default in production).
+         */
+        post: operations["codec_encode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1303,6 +1343,24 @@ export interface components {
         CancelOrder: {
             reason?: string;
         };
+        /** @description Temporal payloads as JSON: metadata values and data in base64 */
+        CodecPayloads: {
+            payloads: {
+                data?: string;
+                metadata?: {
+                    [key: string]: string;
+                };
+            }[];
+        };
+        /** @description Temporal payloads as JSON: metadata values and data in base64 */
+        CodecPayloadsOutput: {
+            payloads: {
+                data?: string;
+                metadata?: {
+                    [key: string]: string;
+                };
+            }[];
+        };
         /**
          * @example {
          *       "items": [
@@ -1563,6 +1621,126 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    codec_decode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The payloads, decoded (or encoded) in order; payloads that were never encrypted come back unchanged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodecPayloadsOutput"];
+                };
+            };
+            /** @description invalid_request: not a payload list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (PAYLOAD_CODEC_ENDPOINT_AUTH=ops) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: requires the role ops */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_codec_key or undecodable_payload */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    codec_encode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The payloads, decoded (or encoded) in order; payloads that were never encrypted come back unchanged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodecPayloadsOutput"];
+                };
+            };
+            /** @description invalid_request: not a payload list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (PAYLOAD_CODEC_ENDPOINT_AUTH=ops) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: requires the role ops */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_codec_key or undecodable_payload */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ops_cancel: {
         parameters: {
             query?: never;

@@ -4,6 +4,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolveBinary } from '../../src/infra/binaries.ts';
+import { TEMPORAL_SQLITE_PRAGMAS } from '../../scripts/lib/stack.ts';
 import protos from '@temporalio/proto';
 import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import { dataConverterFor } from '../../src/infra/payload-codec.ts';
@@ -33,7 +34,8 @@ export function startLocalTemporal(opts: { extraArgs?: string[]; dbFilename?: st
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
       log: { format: 'pretty', level: 'error' },
       ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
-      extraArgs: opts.extraArgs,
+      // On a file the store runs like `npm run dev`'s (WAL, normal sync); in memory there is no journal.
+      extraArgs: [...(opts.dbFilename ? TEMPORAL_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]) : []), ...(opts.extraArgs ?? [])],
     },
   });
 }

@@ -35,7 +35,7 @@ describe('config', () => {
   it('development tokens (POST /v1/dev/tokens): on outside production, off in production, refused there when asked for', () => {
     expect(loadConfig({}).pages.devTokens).toBe(true);
     expect(loadConfig({ DEV_TOKENS: 'false' }).pages.devTokens).toBe(false);
-    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length' };
+    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}` };
     expect(loadConfig(prod).pages.devTokens).toBe(false);
     expect(() => loadConfig({ ...prod, DEV_TOKENS: 'true' })).toThrow(/DEV_TOKENS/);
     expect(() => loadConfig({ STRIPE_PUBLISHABLE_KEY: 'sk_test_oops' })).toThrow(/STRIPE_PUBLISHABLE_KEY/);
