@@ -25,7 +25,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { orderIdFor } from '../src/orders/ids.ts';
 import { barChartSvg, markdownTable, round, summarize } from './lib/report.ts';
-import { benchToken, processRss, startBenchStack } from './lib/stack.ts';
+import { benchToken, coresUsed, cpuSeconds, processRss, startBenchStack } from './lib/stack.ts';
 import * as skeletonActivities from './skeleton/activities.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, quick: { type: 'boolean', default: false } } });
@@ -188,7 +188,9 @@ try {
     for (let i = 0; i < 30; i++) xs.push(await runSkeleton());
     return xs;
   })).then((a) => a.flat()));
+  const cpuSk0 = cpuSeconds(stack.pid);
   const sk = await closedLoop(CLIENTS, SECONDS, () => runSkeleton());
+  const skCores = coresUsed(cpuSk0, cpuSeconds(stack.pid), sk.seconds);
   const skeletonPerSecond = sk.results.length / sk.seconds;
   say(`  skeleton: ${round(skeletonPerSecond, 1)} wf/s (single workflow p50 ${skSingle.p50} ms)`);
   for (const w of skWorkers) w.shutdown();
@@ -196,13 +198,16 @@ try {
 
   // ---- R1: completed orders/s, closed loop ------------------------------------------------------
   say(`R1: ${CLIENTS} clients, each POST with Prefer: wait=30 back to back, ${SECONDS * 1.5} s`);
+  const cpuR10 = cpuSeconds(stack.pid);
   const r1 = await closedLoop(CLIENTS, SECONDS * 1.5, (c, i) => placeOrder(`r1-${c}`, `r1-${c}-${i}-${randomUUID()}`, { wait: 30 }));
+  const r1Cores = coresUsed(cpuR10, cpuSeconds(stack.pid), r1.seconds);
   const completed = count(r1.results, (r) => r.status === 201 && r.body?.status === 'CONFIRMED');
   const ordersPerSecond = completed / r1.seconds;
   const capacity = Math.max(1, ordersPerSecond);
   say(`  ${round(ordersPerSecond, 2)} completed orders/s (answers ${JSON.stringify(byStatus(r1.results))})`);
   await drain('R1');
-  report.R1 = { skeletonPerSecond, ordersPerSecond, ratio: ordersPerSecond / skeletonPerSecond, answers: byStatus(r1.results), clients: CLIENTS, seconds: r1.seconds };
+  report.R1 = { skeletonPerSecond, ordersPerSecond, ratio: ordersPerSecond / skeletonPerSecond, answers: byStatus(r1.results), clients: CLIENTS, seconds: r1.seconds, coresSkeleton: skCores, coresProduct: r1Cores };
+  say(`  cores used — skeleton: ${JSON.stringify(skCores)}; product: ${JSON.stringify(r1Cores)}`);
 
   // ---- R2: accept p99 at 70 % vs /healthz p99 in the same seconds ------------------------------
   const r2Rate = 0.7 * capacity;
@@ -370,6 +375,11 @@ each its own process), Postgres, Redis and this load generator all share the two
 figure sits beside a baseline measured in the same run.
 
 ${markdownTable(['row', 'measure', 'measured', 'baseline (same run)', 'ratio / note', 'target', 'result'], rows)}
+
+R1 — where the two cores went (cores used per process during each closed loop; the skeleton's
+workers run inside the load generator):
+
+${markdownTable(['process', 'skeleton', 'product'], [...new Set([...Object.keys(R1.coresSkeleton), ...Object.keys(R1.coresProduct)])].sort().map((k) => [k, R1.coresSkeleton[k] ?? 0, R1.coresProduct[k] ?? 0]))}
 
 R7 — resident memory (MiB) after warm-up, before the soak, and after ${rss.ordersPlaced} orders:
 

@@ -2,7 +2,7 @@
 // WAL mode, as `npm run dev` runs it), sandbox, the four worker pools and the API, each its
 // own process. Also reads the resident memory of each of those processes.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,21 +80,71 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
 export const benchToken = (sub: string, roles: string[] = ['customer']) =>
   new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(BENCH_SECRET));
 
-/** Resident memory (MiB) of every process below `rootPid`, by what it runs. */
-export function processRss(rootPid: number): Record<string, number> {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' }).trim().split('\n').map((l) => {
+type PsRow = { pid: number; ppid: number; rssKb: number; args: string };
+
+function ps(): PsRow[] {
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' }).trim().split('\n').map((l) => {
     const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
     return { pid: Number(m[1]), ppid: Number(m[2]), rssKb: Number(m[3]), args: m[4] };
   });
+}
+
+const roleOf = (args: string) =>
+  /workers\/(\w+)\.ts/.exec(args)?.[1] ?? (/src\/api\/main\.ts/.test(args) ? 'api' : /sandbox\/main\.ts/.test(args) ? 'sandbox' : /temporal/.test(args) ? 'temporal' : undefined);
+
+/**
+ * CPU seconds used so far by each process of the stack (below `rootPid`), by Postgres and
+ * Redis (all their processes) and by this load generator: diff two readings for a phase.
+ */
+export function cpuSeconds(rootPid: number): Record<string, number> {
+  const rows = ps();
+  const inTree = descendants(rows, rootPid);
+  const out: Record<string, number> = {};
+  const add = (k: string, pid: number) => (out[k] = (out[k] ?? 0) + ticks(pid) / 100);
+  for (const r of rows) {
+    if (inTree.has(r.pid) && r.pid !== rootPid) {
+      const role = roleOf(r.args);
+      if (role) add(role, r.pid);
+    } else if (/^postgres/.test(r.args)) add('postgres', r.pid);
+    else if (/redis-server/.test(r.args)) add('redis', r.pid);
+    else if (r.pid === process.pid) add('load generator', r.pid);
+  }
+  return out;
+}
+
+/** utime + stime of a process in clock ticks (100 per second on Linux), 0 once it is gone. */
+function ticks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU cores used per process between two readings taken `seconds` apart. */
+export function coresUsed(before: Record<string, number>, after: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - (before[k] ?? 0)) / seconds) * 100) / 100]));
+}
+
+function descendants(rows: PsRow[], rootPid: number): Set<number> {
   const inTree = new Set([rootPid]);
   for (let grew = true; grew;) {
     grew = false;
     for (const r of rows) if (!inTree.has(r.pid) && inTree.has(r.ppid)) { inTree.add(r.pid); grew = true; }
   }
+  return inTree;
+}
+
+/** Resident memory (MiB) of every process below `rootPid`, by what it runs. */
+export function processRss(rootPid: number): Record<string, number> {
+  const rows = ps();
+  const inTree = descendants(rows, rootPid);
   const out: Record<string, number> = {};
   for (const r of rows) {
     if (!inTree.has(r.pid) || r.pid === rootPid) continue;
-    const name = /workers\/(\w+)\.ts/.exec(r.args)?.[1] ?? (/src\/api\/main\.ts/.test(r.args) ? 'api' : /sandbox\/main\.ts/.test(r.args) ? 'sandbox' : /temporal/.test(r.args) ? 'temporal' : undefined);
+    const name = roleOf(r.args);
     if (name) out[name] = Math.round((out[name] ?? 0) + r.rssKb / 1024);
   }
   return out;

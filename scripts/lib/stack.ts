@@ -39,8 +39,18 @@ export type StackPlan = {
  */
 export const TEMPORAL_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
-/** These dynamic-config switches are on by default in server ≥ 1.28; set explicitly because the API relies on them (update-with-start). */
-export const TEMPORAL_DYNAMIC_CONFIG = ['frontend.enableUpdateWorkflowExecution=true', 'frontend.enableExecuteMultiOperation=true'];
+/**
+ * Dynamic config of the dev server. Updates and multi-operations are on by default in server
+ * ≥ 1.28; set explicitly because the API relies on them. One partition per task queue: a
+ * single-node server gains nothing from four, and tasks landing on a partition without a
+ * poller wait to be forwarded (measured: a skeleton workflow 21.7 → 29.5/s on this machine).
+ */
+export const TEMPORAL_DYNAMIC_CONFIG = [
+  'frontend.enableUpdateWorkflowExecution=true',
+  'frontend.enableExecuteMultiOperation=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '[::1]']);
 

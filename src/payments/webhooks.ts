@@ -79,34 +79,38 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
   }
 
   /**
-   * The order an event belongs to: metadata.order_id when it is one of ours, else the order
-   * whose payment has this PaymentIntent (refunds made in the Stripe dashboard carry no metadata).
+   * The order an event belongs to — metadata.order_id when it is one of ours, else the order
+   * whose payment has this PaymentIntent (refunds made in the Stripe dashboard carry no
+   * metadata) — and its payment's status, in one query.
    */
-  async function orderOf(event: Stripe.Event): Promise<string | undefined> {
+  async function orderOf(event: Stripe.Event): Promise<{ orderId: string; paymentStatus: string | null } | undefined> {
     const o = event.data.object as unknown as StripeObject;
     const conn = orm.em.getConnection();
     const claimed = o.metadata?.order_id;
     if (claimed && UUID.test(claimed)) {
-      const rows = await conn.execute<{ id: string }[]>('select id from orders where id = ?', [claimed]);
-      if (rows.length) return rows[0].id;
+      const rows = await conn.execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
+      if (rows.length) return { orderId: rows[0].id, paymentStatus: rows[0].status };
     }
     const intentId = paymentUpdateFrom(event)?.paymentIntentId;
     if (!intentId) return undefined;
-    const rows = await conn.execute<{ order_id: string }[]>('select order_id from payments where provider = ? and provider_reference = ?', [WEBHOOK_PROVIDER, intentId]);
-    return rows[0]?.order_id;
+    const rows = await conn.execute<{ order_id: string; status: string }[]>('select order_id, status from payments where provider = ? and provider_reference = ?', [WEBHOOK_PROVIDER, intentId]);
+    return rows[0] && { orderId: rows[0].order_id, paymentStatus: rows[0].status };
   }
 
-  /** Inserts the ledger row; returns whether it is new and whether it was already processed. */
-  async function record(event: Stripe.Event, orderId: string | undefined): Promise<{ id: number; fresh: boolean; processed: boolean; orderId?: string }> {
+  /**
+   * Inserts the ledger row (already processed when nothing waits for it); returns whether it
+   * is new and whether it was processed before.
+   */
+  async function record(event: Stripe.Event, orderId: string | undefined, processedNow: boolean): Promise<{ id: number; fresh: boolean; processed: boolean; orderId?: string }> {
     const o = event.data.object as unknown as StripeObject;
     const conn = orm.em.getConnection();
     const currency = typeof o.currency === 'string' && o.currency.length === 3 ? o.currency.toUpperCase() : null;
     const reference = o.object === 'payment_intent' ? o.id : typeof o.payment_intent === 'string' ? o.payment_intent : (o.id ?? null);
     const inserted = await conn.execute<{ id: string }[]>(
-      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload)
-       values (?, ?, ?, ?, 'webhook', ?, ?, ?, ?, ?)
+      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload, processed_at)
+       values (?, ?, ?, ?, 'webhook', ?, ?, ?, ?, ?, case when ? then now() end)
        on conflict (provider, provider_event_id) do nothing returning id`,
-      [orderId ?? null, WEBHOOK_PROVIDER, event.id, event.type, reference, typeof o.amount === 'number' ? o.amount : null, currency, typeof o.status === 'string' ? o.status : null, JSON.stringify(event)],
+      [orderId ?? null, WEBHOOK_PROVIDER, event.id, event.type, reference, typeof o.amount === 'number' ? o.amount : null, currency, typeof o.status === 'string' ? o.status : null, JSON.stringify(event), processedNow],
     );
     if (inserted.length) return { id: Number(inserted[0].id), fresh: true, processed: false, orderId };
     const [existing] = await conn.execute<{ id: string; processed_at: Date | null; order_id: string | null }[]>(
@@ -125,7 +129,13 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     }
     const event = verified;
     const claimed = (event.data.object as unknown as StripeObject).metadata?.order_id;
-    const row = await record(event, await orderOf(event));
+    const target = await orderOf(event);
+    const update = paymentUpdateFrom(event);
+    // Only a workflow waiting for 3-D Secure wants word from the provider. authorizePayment
+    // writes REQUIRES_ACTION before the customer can see the challenge, so no completion
+    // event can arrive before it.
+    const wanted = Boolean(target && update && target.paymentStatus === 'REQUIRES_ACTION');
+    const row = await record(event, target?.orderId, Boolean(target) && !wanted);
     const log = logger.child({ eventId: event.id, eventType: event.type, orderId: row.orderId });
     let outcome: WebhookOutcome;
     if (row.processed) {
@@ -136,20 +146,19 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
         log.warn({ claimedOrderId: claimed }, 'webhook for an unknown order recorded for reconciliation');
         outcome = { kind: 'unknown_order', eventId: event.id };
       }
+    } else if (!wanted || !update) {
+      // Nothing waits for it: the ledger row is all there is to do (processed as written,
+      // or now, for a redelivery of an event that waited for a signal before).
+      if (!row.fresh) await markProcessed(row.id);
+      outcome = { kind: 'recorded', eventId: event.id, orderId: row.orderId, redelivery: !row.fresh };
     } else {
-      outcome = await signal(event, row.id, row.orderId, !row.fresh, log);
+      outcome = await signal(event, update, row.id, row.orderId, !row.fresh, log);
     }
     count(outcome.kind);
     return outcome;
   }
 
-  async function signal(event: Stripe.Event, rowId: number, orderId: string, redelivery: boolean, log: Logger): Promise<WebhookOutcome> {
-    const update = paymentUpdateFrom(event);
-    if (!update || !(await awaitsProvider(orderId))) {
-      // Nothing the workflow waits for: the ledger row is all there is to do.
-      await markProcessed(rowId);
-      return { kind: 'recorded', eventId: event.id, orderId, redelivery };
-    }
+  async function signal(event: Stripe.Event, update: PaymentUpdate, rowId: number, orderId: string, redelivery: boolean, log: Logger): Promise<WebhookOutcome> {
     try {
       await temporal.withDeadline(Date.now() + (deps.signalTimeoutMs ?? SIGNAL_DEADLINE_MS), () => temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentUpdateSignal, update));
     } catch (err) {
@@ -163,16 +172,6 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     await markProcessed(rowId);
     log.info('webhook handed to the checkout workflow');
     return { kind: 'signalled', eventId: event.id, orderId, redelivery };
-  }
-
-  /**
-   * Whether the order's workflow waits for word from the provider: only while its payment
-   * REQUIRES_ACTION. authorizePayment writes that status before the customer can see the
-   * 3-D Secure challenge, so no completion event can arrive before it.
-   */
-  async function awaitsProvider(orderId: string): Promise<boolean> {
-    const rows = await orm.em.getConnection().execute<{ status: string }[]>('select status from payments where order_id = ?', [orderId]);
-    return rows[0]?.status === 'REQUIRES_ACTION';
   }
 
   async function markProcessed(rowId: number): Promise<void> {

@@ -45,14 +45,14 @@ describe('docker-compose.yml', () => {
     expect(read('docker-compose.yml')).not.toMatch(/\btctl\b/);
   });
 
-  it('sets the dynamic config update-with-start needs, the same switches as the dev stack', () => {
+  it('sets the same dynamic config as the dev stack (updates, one partition per task queue)', () => {
     const mount = services.temporal!.volumes.find((v: string) => v.includes('dynamicconfig'));
     const [source, target] = mount.split(':');
     expect(target).toBe(`/etc/temporal/${services.temporal!.environment.DYNAMIC_CONFIG_FILE_PATH}`);
     const dynamic = readYaml(source.replace(/^\.\//, ''));
     for (const kv of TEMPORAL_DYNAMIC_CONFIG) {
       const [key, value] = kv.split('=');
-      expect(dynamic[key!]).toEqual([{ value: value === 'true' }]);
+      expect(dynamic[key!]).toEqual([{ value: value === 'true' ? true : value === 'false' ? false : Number(value) }]);
     }
   });
 

@@ -148,7 +148,7 @@ describe('when the pools come back', () => {
     await assertInvariants({ orm: f.stack.orm, sandbox: f.stack.sandbox, orderIds: ids });
   }, 120_000);
 
-  it('a happy order costs the engine little: no webhook signal, at most 3 search-attribute upserts, ≤ 6 workflow tasks, ≤ 36 events', async () => {
+  it('a happy order costs the engine little: no webhook signal, at most 2 search-attribute upserts, ≤ 6 workflow tasks, ≤ 36 events', async () => {
     const res = await place(alice, 'cost-1', orderBody([{ sku: 'HOM-LAMP-03', quantity: 1 }]));
     expect(res.status).toBe(202);
     const id = res.body.id as string;
@@ -166,7 +166,7 @@ describe('when the pools come back', () => {
     expect(count((e) => e.workflowExecutionSignaledEventAttributes)).toBe(0);
     // The SDK adds one upsert of TemporalChangeVersion beside each patch marker; ours are the rest.
     const ours = (e: (typeof history)[number]) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k !== 'TemporalChangeVersion');
-    expect(count(ours)).toBeLessThanOrEqual(3);
+    expect(count(ours)).toBeLessThanOrEqual(2);
     expect(count((e) => e.workflowTaskCompletedEventAttributes)).toBeLessThanOrEqual(6);
     expect(count((e) => e.activityTaskScheduledEventAttributes)).toBe(4);
     expect(events.length).toBeLessThanOrEqual(36);
