@@ -16,3 +16,9 @@ export async function skeleton(): Promise<void> {
   await a.noop();
   await c.noop();
 }
+
+/** For bench/engine-knobs.ts: the cost of a workflow task, and of one activity round trip. */
+export async function empty(): Promise<void> {}
+export async function one(): Promise<void> {
+  await a.noop();
+}
