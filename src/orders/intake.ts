@@ -64,7 +64,7 @@ export function priceLines(request: Pick<IntakeRequest, 'lines'>, products: Prod
 }
 
 /**
- * Writes the order (PENDING), its priced lines and the `created` event in one transaction,
+ * Writes the order (PENDING), its priced lines and the `created` event in one statement,
  * or finds the order an earlier request with the same (customer, key) wrote.
  */
 export async function acceptOrder(em: EntityManager, request: IntakeRequest): Promise<IntakeResult> {
@@ -80,40 +80,39 @@ export async function acceptOrder(em: EntityManager, request: IntakeRequest): Pr
     if (existing) return existing;
     throw err;
   }
-  return em.transactional(async (tx) => {
-    const c = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    await c.execute('insert into customers (id) values (?) on conflict (id) do nothing', [request.customerId], 'all', ctx);
-    // No conflict target: the id and (customer_id, idempotency_key) are both derived from the
-    // same pair, so either unique key means "this request was accepted before".
-    const inserted = await c.execute<{ created_at: Date | string }[]>(
-      `insert into orders (id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint)
-       values (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?) on conflict do nothing returning created_at`,
-      [request.orderId, request.customerId, priced.currency, priced.total, request.paymentMethod,
-        request.shippingAddress ? JSON.stringify(request.shippingAddress) : null, request.idempotencyKey, request.requestFingerprint],
-      'all', ctx,
-    );
-    if (!inserted.length) {
-      const existing = await findByKey(tx, request.customerId, request.idempotencyKey);
-      if (existing) return existing;
-      // The id is taken by a different (customer, key): impossible unless the id derivation collides.
-      throw new Error(`order id ${request.orderId} already exists for another request`);
-    }
-    await c.execute(
-      `insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency) values ${priced.lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      priced.lines.flatMap((l) => [request.orderId, l.lineNo, l.sku, l.name, l.quantity, l.unitPrice.amount, priced.currency]),
-      'all', ctx,
-    );
-    await c.execute(
-      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'created', null, 'PENDING', 'order accepted', ?, 'created')`,
-      [request.orderId, request.customerId], 'all', ctx,
-    );
-    const order: RecordedOrder = {
-      orderId: request.orderId, customerId: request.customerId, status: 'PENDING', currency: priced.currency, totalAmount: priced.total,
-      lines: priced.lines, requestFingerprint: request.requestFingerprint, unknownSkus: [],
-    };
-    return { kind: 'accepted' as const, order, createdAt: new Date(inserted[0].created_at) };
-  });
+  // One statement, so one round trip and atomic by itself: the customer (first order only),
+  // the order, its lines and its `created` event. No conflict target on the order: its id and
+  // (customer_id, idempotency_key) both derive from the same pair, so either unique key means
+  // "this request was accepted before" — and then nothing else is inserted either.
+  const lines = priced.lines.map(() => '(?::int, ?::text, ?::text, ?::int, ?::int)').join(', ');
+  const inserted = await conn.execute<{ created_at: Date | string }[]>(
+    `with customer as (insert into customers (id) values (?) on conflict (id) do nothing),
+          o as (insert into orders (id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint)
+                values (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?) on conflict do nothing returning id, created_at),
+          items as (insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency)
+                    select o.id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_amount, ? from o cross join (values ${lines}) as l(line_no, sku, name, quantity, unit_price_amount)),
+          event as (insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+                    select o.id, 'created', null, 'PENDING', 'order accepted', ?, 'created' from o)
+     select created_at from o`,
+    [
+      request.customerId,
+      request.orderId, request.customerId, priced.currency, priced.total, request.paymentMethod,
+      request.shippingAddress ? JSON.stringify(request.shippingAddress) : null, request.idempotencyKey, request.requestFingerprint,
+      priced.currency, ...priced.lines.flatMap((l) => [l.lineNo, l.sku, l.name, l.quantity, l.unitPrice.amount]),
+      request.customerId,
+    ],
+  );
+  if (!inserted.length) {
+    const existing = await findByKey(em, request.customerId, request.idempotencyKey);
+    if (existing) return existing;
+    // The id is taken by a different (customer, key): impossible unless the id derivation collides.
+    throw new Error(`order id ${request.orderId} already exists for another request`);
+  }
+  const order: RecordedOrder = {
+    orderId: request.orderId, customerId: request.customerId, status: 'PENDING', currency: priced.currency, totalAmount: priced.total,
+    lines: priced.lines, requestFingerprint: request.requestFingerprint, unknownSkus: [],
+  };
+  return { kind: 'accepted', order, createdAt: new Date(inserted[0].created_at) };
 }
 
 async function findByKey(em: EntityManager, customerId: string, key: string): Promise<IntakeResult | undefined> {
