@@ -168,6 +168,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     const decision = faults.decide(req.method, req.path === '/' ? req.baseUrl : `${req.baseUrl}${req.path}`);
     res.locals.drop = decision.drop;
+    res.locals.storeError = decision.storeError;
     const go = () => {
       if (decision.respond === 500) {
         res.status(500).json({ error: { type: 'api_error', message: 'An unknown error occurred (sandbox fault injection).' } });
@@ -221,6 +222,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           if (err instanceof SandboxApiError && err.persist) out = { status: err.status, body: { error: err.body } };
           else throw err;
         }
+        // Stripe stores a 500 that happened while executing, whatever the operation did meanwhile.
+        if (res.locals.storeError) out = { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred (sandbox fault injection, stored for the idempotency key).' } } };
         if (key) await c.query(`update ${store.t('idempotency_keys')} set status = $2, body = $3 where key = $1`, [key, out.status, out.body]);
         return out;
       });
@@ -440,6 +443,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (cfg.searchLagMs !== undefined) searchLagMs = cfg.searchLagMs;
     if (cfg.rateLimitPerSecond !== undefined) rateLimitPerSecond = cfg.rateLimitPerSecond;
     res.json({ authorizationExpiryMs: store.authorizationExpiryMs, searchLagMs, rateLimitPerSecond });
+  });
+  /** Forgets idempotency keys, as Stripe does after 24 h (all of them, or those starting with `prefix`). */
+  admin.post('/idempotency_keys/forget', async (req, res) => {
+    const { prefix } = z.strictObject({ prefix: z.string().optional() }).parse(req.body ?? {});
+    const r = await store.pool.query(`delete from ${store.t('idempotency_keys')} where $1::text is null or starts_with(key, $1)`, [prefix ?? null]);
+    res.json({ forgotten: r.rowCount });
   });
   admin.post('/reset', async (_req, res) => {
     await store.reset();

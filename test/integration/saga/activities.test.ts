@@ -18,6 +18,7 @@ import { resetDatabase, testOrm } from '../../helpers/db.ts';
 import { testConfig } from '../../helpers/env.ts';
 import { startTestSandbox, type TestSandbox } from '../../helpers/sandbox.ts';
 import { checkoutInput } from '../../helpers/stack.ts';
+import { assertInvariants } from '../../helpers/invariants.ts';
 
 let orm: MikroORM;
 let sandbox: TestSandbox;
@@ -132,7 +133,7 @@ describe('payments activities', () => {
     expect(b).toEqual(a);
     expect(a).toMatchObject({ outcome: 'authorized', providerStatus: 'requires_capture' });
     expect(await sandbox.intents({ orderId: req.orderId })).toHaveLength(1);
-    expect(await sql('select provider_event_id, source from payment_events where order_id = ?', [req.orderId])).toEqual([{ provider_event_id: `order-${req.orderId}:authorize`, source: 'api_call' }]);
+    expect(await sql('select provider_event_id, source from payment_events where order_id = ?', [req.orderId])).toEqual([{ provider_event_id: `${a.paymentIntentId}:authorize`, source: 'api_call' }]);
     expect((await sql('select status, provider_reference from payments where order_id = ?', [req.orderId]))[0]).toEqual({ status: 'AUTHORIZED', provider_reference: a.paymentIntentId });
   });
 
@@ -168,6 +169,69 @@ describe('payments activities', () => {
     const never = await order();
     expect(await acts.voidPayment({ orderId: never.orderId })).toEqual({ outcome: 'noop' });
     expect(await acts.voidPayment({ orderId: randomUUID() })).toEqual({ outcome: 'noop' });
+  });
+
+  describe('finding 1: money calls are provider-truth first, not trusting the 24 h idempotency key', () => {
+    it('finding 1: a stored 500 on authorize, then the key forgotten (24 h later or a reset) — still one intent, one charge', async () => {
+      const acts = createPaymentActivities(deps);
+      const req = await order();
+      // The intent is created, but the key's stored answer is a 500 that every replay repeats.
+      await sandbox.setFaults({ storedErrorNext: 1, matching: { method: 'POST', path: '/v1/payment_intents' } });
+      const first = await acts.authorizePayment(req).catch((err: unknown) => err);
+      await sandbox.clearFaults();
+      // Outcome unknown → read the provider: the intent exists, so the attempt adopts it.
+      expect(first).toMatchObject({ outcome: 'authorized', providerStatus: 'requires_capture' });
+      const again = await acts.authorizePayment(req);
+      expect(again).toEqual(first);
+      // The provider forgets the key: a retry (or a workflow reset to before authorize) must not create a second intent.
+      await sandbox.forgetIdempotencyKeys();
+      const afterForget = await acts.authorizePayment(req);
+      expect(afterForget.paymentIntentId).toBe((first as { paymentIntentId: string }).paymentIntentId);
+      expect(await sandbox.intents({ orderId: req.orderId })).toHaveLength(1);
+      const captured = await acts.capturePayment({ orderId: req.orderId, paymentIntentId: afterForget.paymentIntentId, amount: req.amount });
+      expect(captured).toMatchObject({ paymentStatus: 'CAPTURED', amountReceived: req.amount });
+      // The ledger is keyed by intent: its rows name the intent, not only the order.
+      const ledger = await sql<{ provider_event_id: string }>('select provider_event_id from payment_events where order_id = ? order by id', [req.orderId]);
+      expect(ledger.map((r) => r.provider_event_id)).toEqual([`${afterForget.paymentIntentId}:authorize`, `${afterForget.paymentIntentId}:capture`]);
+      expect((await sql('select status, provider_reference, captured_amount from payments where order_id = ?', [req.orderId]))[0]).toEqual({ status: 'CAPTURED', provider_reference: afterForget.paymentIntentId, captured_amount: req.amount });
+      await assertInvariants({ orm, sandbox, orderIds: [req.orderId] });
+    });
+
+    it('finding 1: a capture re-driven after its key expired reads the intent instead of failing (no false capture_failed)', async () => {
+      const acts = createPaymentActivities(deps);
+      const req = await order();
+      const a = await acts.authorizePayment(req);
+      await acts.capturePayment({ orderId: req.orderId, paymentIntentId: a.paymentIntentId, amount: req.amount });
+      await sandbox.forgetIdempotencyKeys();
+      expect(await acts.capturePayment({ orderId: req.orderId, paymentIntentId: a.paymentIntentId, amount: req.amount })).toMatchObject({ paymentStatus: 'CAPTURED', amountReceived: req.amount });
+      // A stored 500 on capture: the retry replays it; reading the intent shows the capture happened.
+      const b = await acts.authorizePayment(await order().then((o) => ({ ...o })));
+      const bOrder = (await sql<{ order_id: string }>('select order_id from payments where provider_reference = ?', [b.paymentIntentId]))[0].order_id;
+      await sandbox.setFaults({ storedErrorNext: 1, matching: { method: 'POST', path: `/v1/payment_intents/${b.paymentIntentId}/capture` } });
+      const firstTry = await acts.capturePayment({ orderId: bOrder, paymentIntentId: b.paymentIntentId, amount: req.amount }).catch((err: unknown) => err);
+      await sandbox.clearFaults();
+      expect(firstTry).toMatchObject({ paymentStatus: 'CAPTURED' });
+      expect(await acts.capturePayment({ orderId: bOrder, paymentIntentId: b.paymentIntentId, amount: req.amount })).toMatchObject({ paymentStatus: 'CAPTURED' });
+      await assertInvariants({ orm, sandbox, orderIds: [req.orderId, bOrder] });
+    });
+
+    it('finding 1: one refund key per refund — a second partial refund is a new refund, each in the ledger by its id', async () => {
+      const acts = createPaymentActivities(deps);
+      const req = await order();
+      const a = await acts.authorizePayment(req);
+      await acts.capturePayment({ orderId: req.orderId, paymentIntentId: a.paymentIntentId, amount: req.amount });
+      const r1 = await acts.refundPayment({ orderId: req.orderId, paymentIntentId: a.paymentIntentId, amount: 1000 });
+      const r2 = await acts.refundPayment({ orderId: req.orderId, paymentIntentId: a.paymentIntentId });
+      expect(r1.refundId).toBeDefined();
+      expect(r2.refundId).toBeDefined();
+      expect(r2.refundId).not.toBe(r1.refundId);
+      const [intent] = await sandbox.intents({ orderId: req.orderId });
+      expect(intent).toMatchObject({ amount_received: req.amount, amount_refunded: req.amount });
+      const ledger = (await sql<{ provider_event_id: string }>('select provider_event_id from payment_events where order_id = ? order by id', [req.orderId])).map((r) => r.provider_event_id);
+      expect(ledger).toEqual(expect.arrayContaining([`${r1.refundId}:refund`, `${r2.refundId}:refund`]));
+      expect((await sql('select status, captured_amount, refunded_amount from payments where order_id = ?', [req.orderId]))[0]).toEqual({ status: 'REFUNDED', captured_amount: req.amount, refunded_amount: req.amount });
+      await assertInvariants({ orm, sandbox, orderIds: [req.orderId] });
+    });
   });
 
   it('capture then refund keep payments in step with the provider (captured − refunded)', async () => {
