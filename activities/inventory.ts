@@ -43,6 +43,19 @@ export function createInventoryActivities(deps: ActivityDeps) {
         }
       });
     },
+    /** Compensation of an ops cancel after confirm: COMMITTED units back on hand; a no-op when none are. */
+    async restockStock(input: { orderId: string; actor?: string }): Promise<{ restocked: number }> {
+      return timed(deps, 'restockStock', async () => {
+        try {
+          const r = await inventory.restockCommitted(deps.orm.em.fork(), input.orderId, input.actor);
+          deps.metrics.compensations.inc({ kind: 'restock', outcome: r.restocked > 0 ? 'done' : 'noop' });
+          return r;
+        } catch (err) {
+          deps.metrics.compensations.inc({ kind: 'restock', outcome: 'error' });
+          throw err;
+        }
+      });
+    },
   };
 }
 

@@ -168,6 +168,33 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
   });
 }
 
+/**
+ * Ops cancel of a confirmed, unshipped order: puts its COMMITTED units back on hand (the rows
+ * become RELEASED) and writes a `restocked` row in the order's timeline, in one transaction.
+ * Idempotent: nothing COMMITTED → nothing to do.
+ */
+export async function restockCommitted(em: EntityManager, orderId: string, actor = 'system'): Promise<{ restocked: number }> {
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    await lockOrder(tx, orderId);
+    const committed = (await rowsOf(tx, orderId)).filter((r) => r.state === 'COMMITTED');
+    if (committed.length === 0) return { restocked: 0 };
+    let units = 0;
+    for (const r of committed) {
+      await conn.execute('update inventory_levels set on_hand = on_hand + ?, updated_at = now() where sku = ? and warehouse = ?', [r.quantity, r.sku, r.warehouse], 'all', ctx);
+      units += r.quantity;
+    }
+    await conn.execute(`update reservations set state = 'RELEASED', updated_at = now() where order_id = ? and state = 'COMMITTED'`, [orderId], 'all', ctx);
+    await conn.execute(
+      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+       select id, 'restocked', status, status, ?, ?, 'restocked' from orders where id = ? on conflict (order_id, dedupe_key) do nothing`,
+      [`${units} unit(s) back on hand`, actor, orderId], 'all', ctx,
+    );
+    return { restocked: units };
+  });
+}
+
 /** The reservation rows of one order (for activities, tests and the read model). */
 export async function reservationOf(em: EntityManager, orderId: string): Promise<{ state: ReservationState | 'NONE'; allocations: Allocation[] }> {
   const rows = await em.getConnection().execute<ReservationRow[]>(

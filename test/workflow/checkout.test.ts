@@ -4,7 +4,8 @@
 // that ran and the final state — in the workflow, the database and at the provider.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { CheckoutState } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from '../../workflows/messages.ts';
@@ -54,8 +55,9 @@ async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> 
   if (process.env.RECORD_HISTORIES !== '1') return;
   const dir = new URL('./histories/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  // Histories of runs after the 2026-12-lean-checkout patch; the older checkout-*.json stay as they were.
-  writeFileSync(new URL(`checkout-lean-${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
+  // Histories of runs after the 2026-12 cancel-compensates / restock-on-ops-cancel patches; the
+  // older checkout-*.json and checkout-lean-*.json stay as they were.
+  writeFileSync(new URL(`checkout-v3-${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
 }
 
 const compensationsOf = (s: CheckoutState) => s.compensations.map((c) => `${c.kind}:${c.outcome}`);
@@ -242,11 +244,78 @@ describe('checkout saga (time-skipping)', () => {
       expect(r).toMatchObject({ accepted: true });
       const final = await handle.result();
       expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
-      expect(compensationsOf(final)).toEqual(['refund_payment:done']);
+      expect(compensationsOf(final)).toEqual(['refund_payment:done', 'restock:done']);
       const [intent] = await h.sandbox.intents({ orderId });
       expect(intent).toMatchObject({ status: 'succeeded', amount_received: 9000, amount_refunded: 9000 });
       expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 9000, refunded_amount: 9000 });
-      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'restocked:CONFIRMED→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+    });
+
+    it('finding 6: an ops cancel of a CONFIRMED order refunds and puts the units back on hand (once)', async () => {
+      const sku = 'OUT-HEADLAMP-04';
+      const onHandBefore = await db.onHand(sku);
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 3 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+      expect(await db.onHand(sku)).toBe(onHandBefore - 3);
+      await cancel(handle, 'ops');
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
+      await keepHistory('ts-ops-cancel-restocks', handle);
+      expect(await db.onHand(sku)).toBe(onHandBefore);
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      // Idempotent: a second restock (a retried compensation) changes nothing.
+      const again = await h.orm.em.getConnection().execute(`select count(*)::int as n from order_events where order_id = ? and type = 'restocked'`, [orderId]);
+      expect(again[0].n).toBe(1);
+      expect(await db.events(orderId)).toContain('restocked:CONFIRMED→CONFIRMED');
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+  });
+
+  describe('finding 3: a workflow cancellation (Temporal Web UI / CLI) runs the compensations', () => {
+    const cancelledRun = async (handle: WorkflowHandle) => {
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    };
+
+    it('finding 3: cancelled while waiting for 3-D Secure: voids, releases, order CANCELLED', async () => {
+      const sku = 'AUD-EARBUDS-02';
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 2 }], paymentMethod: 'pm_card_authenticationRequired' });
+      await eventually(async () => (await handle.query(getStateQuery)).status === 'AWAITING_PAYMENT_ACTION');
+      await handle.cancel();
+      await cancelledRun(handle);
+      await keepHistory('ts-workflow-cancelled-awaiting-action', handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'CANCELLED', failure_code: 'cancelled' });
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      expect(await db.payment(orderId)).toMatchObject({ status: 'VOIDED' });
+      expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→CANCELLED']);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+
+    it('finding 3: cancelled in aftercare after capture: refunds, restocks, order CANCELLED', async () => {
+      const sku = 'HOM-LAMP-03';
+      const onHandBefore = await db.onHand(sku);
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+      await handle.cancel();
+      await cancelledRun(handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'CANCELLED' });
+      expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 4900, refunded_amount: 4900 });
+      expect(await db.onHand(sku)).toBe(onHandBefore);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+
+    it('finding 3: cancelled while a decline is being rolled back: keeps PAYMENT_FAILED, the stock still comes back', async () => {
+      const sku = 'OUT-STOVE-05';
+      h.hooks.releaseStock = { before: (attempt) => { if (attempt === 1) throw nonRetryable('lock timeout on inventory_levels', 'LockTimeout'); } };
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_chargeDeclined', compensationRetryInterval: '3650d' });
+      await eventually(async () => (await handle.query(getStateQuery)).attention === 'compensation_failed');
+      await handle.cancel();
+      await cancelledRun(handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'PAYMENT_FAILED', failure_code: 'payment_declined' });
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
     });
   });
 
