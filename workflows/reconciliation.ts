@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -18,7 +19,7 @@ import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
 import type { RepairTask, ReconciliationActivities } from '../activities/reconciliation.ts';
 import { TASK_QUEUES, orderWorkflowId, type ReconciliationInput, type ReconciliationSummary } from './contracts.ts';
-import { paymentUpdateSignal } from './messages.ts';
+import { paymentUpdateSignal, retryCompensationSignal } from './messages.ts';
 import { SA } from './search-attributes.ts';
 
 const recon = proxyActivities<ReconciliationActivities>({
@@ -118,6 +119,24 @@ export async function reconciliation(input: ReconciliationInput): Promise<Reconc
     for (const t of scan.repairs) {
       const o = await repair(t, input.capturedPolicy);
       await recon.recordReconciliationRepair({ findingId: t.findingId, kind: t.kind, ...o });
+    }
+    // 2026-12: orders left behind by their workflow (terminated, reset, cancelled before it
+    // could compensate). An open workflow is only nudged (it acts itself); a closed one's order
+    // is repaired here. Older runs had no such step.
+    if (scan.stranded?.length && patched('2026-12-stranded-orders')) {
+      for (const s of scan.stranded) {
+        try {
+          await getExternalWorkflowHandle(orderWorkflowId(s.orderId)).signal(retryCompensationSignal, { actor: 'reconciliation', reason: `order ${s.status} (${s.reason}) looked stranded` });
+          continue; // the workflow is running: it settles the order itself
+        } catch {
+          // no running workflow: repair below
+        }
+        try {
+          await recon.repairStrandedOrder({ runId, orderId: s.orderId });
+        } catch (err) {
+          log.warn('stranded order repair failed; the next run retries', { orderId: s.orderId, error: failureText(err) });
+        }
+      }
     }
     const summary = await recon.completeReconciliationRun({ runId, status: 'COMPLETED', ...scanned });
     markVisibility(summary);

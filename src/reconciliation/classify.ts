@@ -14,6 +14,10 @@ export const FINDING_KINDS = [
   'ledger_missing_refund',
   'ledger_missing_event',
   'missed_webhook',
+  // From our own records: an order whose workflow is gone without settling it, and a settled
+  // order that still holds stock (see stranded.ts).
+  'stranded_order',
+  'held_stock_settled_order',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -27,6 +31,8 @@ export type RepairAction =
   | 'capture' // capture the authorization (retried with backoff)
   | 'signal_workflow' // apply the provider's state through the order's workflow
   | 'backfill_ledger' // write the missing ledger rows and move our payments row forward
+  | 'settle_order' // the order's workflow is gone: void/refund, release the stock, CANCELLED
+  | 'release_stock' // a settled order's HELD units go back
   | 'flag_order' // needs a human: set orders.attention
   | 'none'; // needs a human: report only
 
