@@ -18,6 +18,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
         try {
           return await inventory.reserveStock(deps.orm.em.fork(), input.orderId, input.lines);
         } catch (err) {
+          if (err instanceof inventory.OrderNotPendingError) throw ApplicationFailure.nonRetryable(err.message, 'OrderNotPending', { status: err.status });
           if (err instanceof inventory.OutOfStockError) {
             deps.metrics.reservationConflicts.inc();
             throw ApplicationFailure.nonRetryable(err.message, 'OutOfStock', { shortages: err.shortages });

@@ -330,7 +330,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       await inventory.reserveStock.executeWithOptions({ summary: `reserve ${units} item(s)` }, [{ orderId, lines: recorded.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: l.quantity })) }]);
     } catch (err) {
       if (failureType(err) === 'OutOfStock') {
-        saga.drop('release_stock'); // all-or-nothing: nothing was held
+        // All-or-nothing: this attempt held nothing. But an earlier attempt that stalled may
+        // still commit a reservation late, so newer runs keep the release (a no-op when
+        // nothing is held); older runs dropped it — patched keeps their histories replayable.
+        if (!patched('2026-12-release-after-out-of-stock')) saga.drop('release_stock');
         return finish('REJECTED', { code: 'out_of_stock', message: failureMessage(err) });
       }
       throw err;

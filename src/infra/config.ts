@@ -31,6 +31,8 @@ export const envSchema = z.object({
   // Storage
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/checkout'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** How long a query waits for a free pool connection before failing (retryably); keep it below the activities' 30 s timeout. */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(10_000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379/0'),
   REDIS_KEY_PREFIX: z.string().default('checkout:'),
 
@@ -174,7 +176,7 @@ function toConfig(e: Env) {
       logSuccessSample: e.HTTP_LOG_SUCCESS_SAMPLE,
     },
     admission: { maxInFlight: e.ADMISSION_MAX_IN_FLIGHT },
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

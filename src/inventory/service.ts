@@ -37,6 +37,16 @@ export interface Shortage {
   available: number;
 }
 
+/** The order is no longer PENDING (rejected, cancelled…): a late attempt must not reserve for it. */
+export class OrderNotPendingError extends Error {
+  readonly status: string | undefined;
+  constructor(orderId: string, status: string | undefined) {
+    super(`Order ${orderId} is ${status ?? 'missing'}, not PENDING: nothing reserved`);
+    this.name = 'OrderNotPendingError';
+    this.status = status;
+  }
+}
+
 /** Not enough stock for at least one line; nothing was reserved. */
 export class OutOfStockError extends Error {
   readonly shortages: Shortage[];
@@ -84,6 +94,12 @@ export async function reserveStock(em: EntityManager, orderId: string, lines: Re
     await lockOrder(tx, orderId);
     const existing = await rowsOf(tx, orderId);
     if (existing.length > 0) return { orderId, state: stateOf(existing), allocations: toAllocations(existing), created: false };
+    // Only for an order still PENDING, read under the order row's lock: a transition (to
+    // REJECTED, CANCELLED…) waits for this transaction or this one sees its result. A late
+    // attempt of this step (stalled, then retried and failed) can never hold stock for an
+    // order that was settled meanwhile.
+    const [order] = await conn.execute<{ status: string }[]>('select status from orders where id = ? for share', [orderId], 'all', ctx);
+    if (order && order.status !== 'PENDING') throw new OrderNotPendingError(orderId, order.status);
 
     const ordered = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineNo - b.lineNo));
     const allocations: Allocation[] = [];

@@ -89,10 +89,12 @@ describe('checkout saga (time-skipping)', () => {
     await keepHistory('legacy-input', handle);
   });
 
-  it('out of stock: REJECTED (out_of_stock), nothing reserved, nothing charged', async () => {
+  it('out of stock: REJECTED (out_of_stock), nothing reserved, nothing charged; the release still runs (finding 5: a late attempt may have reserved)', async () => {
     const { handle, orderId } = await start({ lines: [{ sku: 'HOM-KETTLE-01', quantity: 1 }, { sku: 'BOK-LEDGER-03', quantity: 2 }] });
     const final = await handle.result();
-    expect(final).toMatchObject({ status: 'REJECTED', paymentStatus: 'PENDING', failure: { code: 'out_of_stock' }, compensations: [] });
+    expect(final).toMatchObject({ status: 'REJECTED', paymentStatus: 'PENDING', failure: { code: 'out_of_stock' } });
+    expect(compensationsOf(final)).toEqual(['release_stock:done']);
+    await keepHistory('out-of-stock', handle);
     expect(await db.reservations(orderId)).toEqual([]);
     expect(await db.reserved('HOM-KETTLE-01')).toBe(0);
     expect(await h.sandbox.intents({ orderId })).toEqual([]);

@@ -13,6 +13,8 @@ import { createStripeProvider } from '../../../src/payments/stripe-provider.ts';
 import { createOrderActivities } from '../../../activities/orders.ts';
 import { createPaymentActivities } from '../../../activities/payments.ts';
 import { createInventoryActivities } from '../../../activities/inventory.ts';
+import { initOrm } from '../../../src/infra/orm.ts';
+import { TEST_DATABASE_URL } from '../../helpers/env.ts';
 import type { ActivityDeps } from '../../../activities/deps.ts';
 import { resetDatabase, testOrm } from '../../helpers/db.ts';
 import { testConfig } from '../../helpers/env.ts';
@@ -115,6 +117,47 @@ describe('orders activities', () => {
     expect(await orders.confirmOrder({ orderId: input.orderId })).toMatchObject({ status: 'CONFIRMED', changed: false, committedUnits: 0 });
     const after = await sql<{ on_hand: number; reserved: number }>(`select sum(on_hand)::int as on_hand, sum(reserved)::int as reserved from inventory_levels where sku = 'OUT-TENT-01'`);
     expect(after[0]).toEqual({ on_hand: before[0].on_hand - 2, reserved: before[0].reserved - 2 });
+  });
+});
+
+describe('finding 5: a late ("zombie") reserveStock attempt never holds stock for a settled order', () => {
+  it('finding 5: reserveStock for an order REJECTED meanwhile fails for good (OrderNotPending) and reserves nothing', async () => {
+    const sku = 'OUT-TENT-01';
+    const input = checkoutInput({ lines: [{ sku, quantity: 1 }] });
+    const recorded = await createOrderActivities(deps).recordOrder(input);
+    const reservedBefore = (await sql<{ n: number }>('select sum(reserved)::int as n from inventory_levels where sku = ?', [sku]))[0].n;
+    // Attempt 2 failed out of stock and the order was rejected; attempt 1 only now gets its connection.
+    await createOrderActivities(deps).transitionOrder({ orderId: input.orderId, to: 'REJECTED', dedupeKey: 'to:REJECTED', failure: { code: 'out_of_stock', message: 'none left' } });
+    const f = await failureOf(createInventoryActivities(deps).reserveStock({ orderId: input.orderId, lines: recorded.lines }));
+    expect(f).toMatchObject({ type: 'OrderNotPending', nonRetryable: true });
+    expect(await sql('select state from reservations where order_id = ?', [input.orderId])).toEqual([]);
+    expect((await sql<{ n: number }>('select sum(reserved)::int as n from inventory_levels where sku = ?', [sku]))[0].n).toBe(reservedBefore);
+    await assertInvariants({ orm, sandbox, orderIds: [input.orderId] });
+  });
+
+  it('finding 5: a query waiting for a full pool fails within the acquire timeout instead of waiting for ever', async () => {
+    const small = await initOrm({ url: TEST_DATABASE_URL, poolMax: 1, acquireTimeoutMs: 300 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holding = small.em.fork().transactional(async (tx) => {
+      await tx.getConnection().execute('select 1', [], 'all', tx.getTransactionContext());
+      await held;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      const waited = small.em.fork().getConnection().execute('select 1');
+      const outcome = await Promise.race([
+        waited.then(() => 'answered', (err: Error) => `failed: ${err.message}`),
+        new Promise<string>((r) => setTimeout(() => r('still waiting'), 5000)),
+      ]);
+      expect(outcome).toMatch(/^failed: .*timeout/i);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      release();
+      await holding;
+      await small.close();
+    }
   });
 });
 
