@@ -67,7 +67,20 @@ function asFailure(err: unknown): never {
   throw err;
 }
 
-const plainIntent = (i: ProviderPaymentIntent): ProviderPaymentIntent => JSON.parse(JSON.stringify(i));
+/** Plain data for workflow history: without the client secret (only the order's owner may see it). */
+const plainIntent = ({ clientSecret: _secret, ...i }: ProviderPaymentIntent): ProviderPaymentIntent => JSON.parse(JSON.stringify(i));
+
+/** `payment.action` of the order resource: what the customer needs to complete 3-D Secure. */
+export interface PaymentAction {
+  type: 'authenticate';
+  clientSecret: string;
+  redirectUrl?: string;
+}
+
+const actionOf = (i: ProviderPaymentIntent): PaymentAction | undefined =>
+  i.status === 'requires_action' && i.clientSecret
+    ? { type: 'authenticate', clientSecret: i.clientSecret, ...(i.nextAction?.redirectUrl ? { redirectUrl: i.nextAction.redirectUrl } : {}) }
+    : undefined;
 
 export function createPaymentActivities(deps: ActivityDeps) {
   const provider = (): PaymentProvider => {
@@ -134,7 +147,9 @@ export function createPaymentActivities(deps: ActivityDeps) {
           const details: DeclineDetails = { code: outcome.code, declineCode: outcome.declineCode, paymentIntentId: outcome.intent?.id };
           throw ApplicationFailure.nonRetryable(outcome.message || 'The card was declined', 'PaymentDeclined', details);
         }
-        await record({ orderId: input.orderId, providerEventId: ledgerKey(outcome.intent.id, 'authorize'), type: `payment_intent.authorize_${outcome.kind}`, ...fromIntent(outcome.intent) });
+        // The order resource shows the owner this action (payment.action) while the payment waits for it.
+        const action = actionOf(outcome.intent);
+        await record({ orderId: input.orderId, providerEventId: ledgerKey(outcome.intent.id, 'authorize'), type: `payment_intent.authorize_${outcome.kind}`, ...fromIntent(outcome.intent), payload: action ? { action } : null });
         return { outcome: outcome.kind, paymentIntentId: outcome.intent.id, providerStatus: outcome.intent.status };
       });
     },

@@ -443,7 +443,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       const remaining = deadline - Date.now();
       const woke = remaining > 0 && (await condition(() => cancelRequest !== undefined || paymentUpdates.length > 0, remaining));
       if (cancelRequest) return 'cancelled';
-      if (!woke) return 'timeout';
+      if (!woke) {
+        // A challenge completed at the last second (its webhook not here yet) must not be
+        // voided: read the intent once more before giving up. Older runs gave up at once.
+        if (patched('2026-12-read-before-payment-action-timeout')) {
+          const last = await payments.syncPayment.executeWithOptions({ summary: 'read payment before the 3-D Secure deadline' }, [{ orderId, paymentIntentId: state.paymentReference }]);
+          if (last.providerStatus && AUTHORIZED_STATUSES.includes(last.providerStatus)) return 'authorized';
+        }
+        return 'timeout';
+      }
       paymentUpdates.length = 0;
       // Trust the provider, not the message: re-read the intent.
       const snap = await payments.syncPayment.executeWithOptions({ summary: 'read payment after webhook' }, [{ orderId, paymentIntentId: state.paymentReference }]);

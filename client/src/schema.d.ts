@@ -1430,6 +1430,12 @@ export interface components {
                 unitPrice: components["schemas"]["Money"];
             }[];
             payment: {
+                action?: {
+                    clientSecret: string;
+                    redirectUrl?: string;
+                    /** @constant */
+                    type: "authenticate";
+                };
                 reference?: string;
                 /** @enum {string} */
                 status: "PENDING" | "REQUIRES_ACTION" | "AUTHORIZED" | "CAPTURED" | "VOIDED" | "REFUNDED" | "FAILED";

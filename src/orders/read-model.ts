@@ -16,10 +16,17 @@ export interface OrderResource {
   status: OrderStatus;
   items: { sku: string; name: string; quantity: number; unitPrice: Money; lineTotal: Money }[];
   total: Money;
-  payment: { status: PaymentStatus; reference?: string };
+  /** `action`: how the customer completes 3-D Secure, while the payment requires it (owner and ops only — see the routes). */
+  payment: { status: PaymentStatus; reference?: string; action?: PaymentAction };
   failure?: { code: string; message: string };
   createdAt: string;
   updatedAt: string;
+}
+
+export interface PaymentAction {
+  type: 'authenticate';
+  clientSecret: string;
+  redirectUrl?: string;
 }
 
 export interface OrderEventResource {
@@ -54,6 +61,7 @@ type OrderRow = {
   created_key: string;
   payment_status: PaymentStatus | null;
   payment_reference: string | null;
+  payment_action?: PaymentAction | null;
 };
 type ItemRow = { order_id: string; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string };
 
@@ -63,7 +71,10 @@ const SELECT_ORDERS = `
   select o.id, o.customer_id, o.status, o.currency, o.total_amount, o.failure_code, o.failure_message,
          o.idempotency_key, o.request_fingerprint, o.created_at, o.updated_at,
          to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key,
-         p.status as payment_status, p.provider_reference as payment_reference
+         p.status as payment_status, p.provider_reference as payment_reference,
+         case when p.status = 'REQUIRES_ACTION' then
+           (select e.payload->'action' from payment_events e where e.order_id = o.id and e.payload->'action' is not null order by e.id desc limit 1)
+         end as payment_action
     from orders o left join payments p on p.order_id = o.id`;
 
 /** The one place the Order resource is shaped (the ETag hashes this exact JSON). */
@@ -81,7 +92,11 @@ function toResource(r: Omit<OrderRow, 'idempotency_key' | 'request_fingerprint' 
       lineTotal: { amount: it.unit_price_amount * it.quantity, currency: it.currency.trim() },
     })),
     total: { amount: r.total_amount, currency },
-    payment: { status: r.payment_status ?? 'PENDING', ...(r.payment_reference ? { reference: r.payment_reference } : {}) },
+    payment: {
+      status: r.payment_status ?? 'PENDING',
+      ...(r.payment_reference ? { reference: r.payment_reference } : {}),
+      ...(r.payment_status === 'REQUIRES_ACTION' && r.payment_action ? { action: r.payment_action } : {}),
+    },
     ...(r.failure_code ? { failure: { code: r.failure_code, message: r.failure_message ?? r.failure_code } } : {}),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
@@ -96,6 +111,13 @@ export function recordedToResource(o: RecordedOrder, createdAt: Date): OrderReco
     o.lines.map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unit_price_amount: l.unitPrice.amount, currency: l.unitPrice.currency })),
   );
   return { order, idempotencyKey: '', requestFingerprint: o.requestFingerprint, createdAtKey: createdAt.toISOString() };
+}
+
+/** The order as this caller may see it: `payment.action` (a client secret) only for the owner and ops. */
+export function orderViewFor(order: OrderResource, viewer: { sub: string; ops: boolean }): OrderResource {
+  if (!order.payment.action || viewer.ops || viewer.sub === order.customerId) return order;
+  const { action: _action, ...payment } = order.payment;
+  return { ...order, payment };
 }
 
 /** Strong ETag: a hash of the exact JSON representation, so it changes exactly when the body does. */

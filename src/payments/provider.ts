@@ -23,6 +23,10 @@ export interface ProviderPaymentIntent {
   lastPaymentError?: { code?: string; declineCode?: string; message?: string } | null;
   /** Sum of succeeded refunds. */
   amountRefunded: number;
+  /** What the customer's browser needs to complete 3-D Secure (Stripe.js), while requires_action. */
+  clientSecret?: string;
+  /** The provider's next action: a page to send the customer to, when it gives one. */
+  nextAction?: { type: string; redirectUrl?: string } | null;
 }
 
 export interface ProviderRefund {

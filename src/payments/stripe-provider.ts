@@ -50,6 +50,8 @@ export function toProviderIntent(pi: Stripe.PaymentIntent): ProviderPaymentInten
     cancellationReason: pi.cancellation_reason ?? null,
     lastPaymentError: err ? { code: err.code ?? undefined, declineCode: err.decline_code ?? undefined, message: err.message ?? undefined } : null,
     amountRefunded: charge?.amount_refunded ?? 0,
+    clientSecret: pi.client_secret ?? undefined,
+    nextAction: pi.next_action ? { type: pi.next_action.type, redirectUrl: pi.next_action.redirect_to_url?.url ?? undefined } : null,
   };
 }
 

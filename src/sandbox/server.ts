@@ -238,7 +238,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       send(res, result!.status, result!.body, key ? { 'Idempotency-Key': key } : {});
     };
 
-  api.post('/payment_intents', idempotent(async (c, body, key) => {
+  api.post('/payment_intents', idempotent(async (c, body, key, req) => {
     rejectUnknown(body, CREATE_PARAMS);
     const amount = intParam(body, 'amount', { required: true, min: 1 })!;
     if (amount < 50) throw new SandboxApiError(400, { type: 'invalid_request_error', code: 'amount_too_small', param: 'amount', message: 'Amount must be at least 50 cents' }, false);
@@ -263,6 +263,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       description: typeof body.description === 'string' ? body.description : undefined,
       customer: typeof body.customer === 'string' ? body.customer : undefined,
       idempotencyKey: key,
+      challengeBaseUrl: `${req.protocol}://${req.get('host')}`,
     });
     return { status: 200, body: store.view(row, expandList(body.expand).includes('latest_charge')) };
   }));

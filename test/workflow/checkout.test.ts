@@ -180,6 +180,23 @@ describe('checkout saga (time-skipping)', () => {
     expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→PAYMENT_FAILED']);
   });
 
+  it('finding 4: 3-D Secure completed at the provider but no webhook before the deadline: the last read confirms instead of voiding', async () => {
+    const sku = 'AUD-SPEAKER-03';
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired', paymentActionTimeout: '15m' });
+    const waiting = await eventually(async () => {
+      const s = await handle.query(getStateQuery);
+      return s.status === 'AWAITING_PAYMENT_ACTION' && s;
+    });
+    // The customer completes the challenge; its webhook never reaches the workflow.
+    expect((await h.sandbox.authenticate(waiting.paymentReference!, 'succeed')).status).toBe('requires_capture');
+    const final = await handle.result(); // the 15 minutes pass instantly
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+    await keepHistory('ts-three-ds-completed-at-deadline', handle);
+    expect(await db.payment(orderId)).toMatchObject({ status: 'CAPTURED' });
+    expect(await h.sandbox.liveIntents(orderId)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+  });
+
   describe('cancellation runs exactly the compensations the progress needs', () => {
     const cancel = (handle: { executeUpdate: (...a: any[]) => Promise<any> }, role: 'customer' | 'ops' = 'customer') =>
       handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: role === 'ops' ? 'ops-1' : 'the-customer', role, reason: 'changed my mind' }] });
