@@ -35,6 +35,10 @@ export function createOrderActivities(deps: ActivityDeps) {
     async confirmOrder(input: { orderId: string }): Promise<orders.TransitionResult & { committedUnits: number }> {
       return timed(deps, 'confirmOrder', () => orders.confirmOrder(deps.orm.em.fork(), svc, input.orderId).catch(illegal));
     },
+    /** A `cancel_requested` timeline row, written before the compensations of a cancel run. */
+    async recordCancelRequest(input: { orderId: string; actor?: string; reason?: string }): Promise<{ recorded: boolean }> {
+      return timed(deps, 'recordCancelRequest', () => orders.recordCancelRequest(deps.orm.em.fork(), input));
+    },
     /** Sets or clears orders.attention (finance / ops must look). */
     async flagOrder(f: FlagOrderInput): Promise<{ changed: boolean }> {
       return timed(deps, 'flagOrder', async () => {

@@ -114,7 +114,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
     }
   };
   const voidIntent = (orderId: string, intentId: string) =>
-    provenCall(() => provider().void(intentId, { idempotencyKey: paymentKey(orderId, 'void') }), intentId, (i) => i.status === 'canceled').catch(asFailure);
+    provenCall(() => provider().void(intentId, { idempotencyKey: paymentKey(orderId, `void:${intentId}`) }), intentId, (i) => i.status === 'canceled').catch(asFailure);
 
   return {
     /** Creates (or, on retry, returns) the order's manual-capture PaymentIntent. Declines are non-retryable `PaymentDeclined`. */
@@ -163,7 +163,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
         const intent = before.status === 'succeeded'
           ? before
           : await provenCall(
-            () => provider().capture(input.paymentIntentId, { amount: input.amount, idempotencyKey: paymentKey(input.orderId, 'capture') }),
+            () => provider().capture(input.paymentIntentId, { amount: input.amount, idempotencyKey: paymentKey(input.orderId, `capture:${input.paymentIntentId}`) }),
             input.paymentIntentId, (i) => i.status === 'succeeded',
           ).catch(asFailure);
         await record({ orderId: input.orderId, providerEventId: ledgerKey(intent.id, 'capture'), type: 'payment_intent.captured', ...fromIntent(intent) });

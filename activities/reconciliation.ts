@@ -60,6 +60,10 @@ export interface RepairCheck {
   orderId?: string | null;
   paymentIntentId?: string | null;
   update?: PaymentUpdate;
+  /** The order's own intent (not a second one a reset left behind): its open workflow may act on it. */
+  ownIntent?: boolean;
+  /** What the order charges: a capture repair asks for exactly this (the checkout's own parameters). */
+  amount?: number;
 }
 
 /** Outcomes after which a finding's action is not attempted again. */
@@ -125,7 +129,8 @@ export function createReconciliationActivities(deps: ActivityDeps) {
             payload: { reconciliationRunId: f.runId, findingId: f.id },
           });
         }
-        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update };
+        const ownIntent = !c.payment?.providerReference || !same.providerReference || c.payment.providerReference === same.providerReference;
+        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update, ownIntent, amount: c.payment?.amount ?? c.order?.totalAmount };
       });
     },
 

@@ -279,10 +279,20 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     if (state.status === 'CONFIRMED' || ['confirming', 'capturing', 'done'].includes(state.step)) {
       // confirmOrder may have committed the stock and capture may have taken the money:
       // both undos read the truth (committed rows, the intent) and are no-ops otherwise.
+      await recordCancelRequest();
       addRestock();
       addRefund();
     }
     await cancelled();
+  }
+
+  /**
+   * Cancelling a confirmed order: the timeline says so before anything is undone, so that if
+   * this workflow stops midway reconciliation voids instead of capturing. Older runs did not.
+   */
+  async function recordCancelRequest(): Promise<void> {
+    if (!patched('2026-12-record-cancel-request')) return;
+    await orders.recordCancelRequest.executeWithOptions({ summary: 'record the cancel request' }, [{ orderId, actor: cancelRequest?.actor, reason: cancelRequest?.reason }]);
   }
 
   function addRestock(): void {
@@ -417,6 +427,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       const woke = await condition(() => cancelRequest !== undefined || redrives !== redrivesSeen, remaining);
       if (!woke) break;
       if (cancelRequest) {
+        await recordCancelRequest();
         // The units of a confirmed order that has not shipped go back on hand (runs after the refund).
         if (patched('2026-12-restock-on-ops-cancel')) addRestock();
         addRefund();

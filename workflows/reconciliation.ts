@@ -19,7 +19,7 @@ import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
 import type { RepairTask, ReconciliationActivities } from '../activities/reconciliation.ts';
 import { TASK_QUEUES, orderWorkflowId, type ReconciliationInput, type ReconciliationSummary } from './contracts.ts';
-import { paymentUpdateSignal, retryCompensationSignal } from './messages.ts';
+import { paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from './messages.ts';
 import { SA } from './search-attributes.ts';
 
 const recon = proxyActivities<ReconciliationActivities>({
@@ -57,6 +57,20 @@ async function repair(t: RepairTask, capturedPolicy: ReconciliationInput['captur
   if (!check.proceed) return { outcome: check.reason ?? 'no_longer_applies', resolved: true };
   const orderId = check.orderId ?? t.orderId;
   const paymentIntentId = check.paymentIntentId ?? t.paymentIntentId ?? undefined;
+  // 2026-12: money is moved here only for an order whose workflow is closed. An open workflow
+  // owns its payment (it may be cancelling, or retrying this very capture with its own
+  // parameters): it gets a signal and acts itself; the finding stays open until it has.
+  if (orderId && check.ownIntent && (check.action === 'void' || check.action === 'refund' || check.action === 'capture') && patched('2026-12-reconciliation-defers-to-open-workflows')) {
+    try {
+      const handle = getExternalWorkflowHandle(orderWorkflowId(orderId));
+      const why = { actor: 'reconciliation', reason: `reconciliation finding ${t.findingId}: ${t.kind}` };
+      if (check.action === 'capture') await handle.signal(redriveCaptureSignal, why);
+      else await handle.signal(retryCompensationSignal, why);
+      return { outcome: 'workflow_signalled', resolved: false, details: { signal: check.action === 'capture' ? 'redriveCapture' : 'retryCompensation' } };
+    } catch {
+      // no running workflow: repair directly below
+    }
+  }
   try {
     switch (check.action) {
       case 'void': {
@@ -70,7 +84,7 @@ async function repair(t: RepairTask, capturedPolicy: ReconciliationInput['captur
       }
       case 'capture': {
         try {
-          const r = await payments.capturePayment({ orderId: orderId!, paymentIntentId: paymentIntentId! });
+          const r = await payments.capturePayment({ orderId: orderId!, paymentIntentId: paymentIntentId!, amount: check.amount });
           return { outcome: r.paymentStatus === 'CAPTURED' || r.paymentStatus === 'REFUNDED' ? 'captured' : `capture_${r.providerStatus}`, resolved: r.paymentStatus === 'CAPTURED' || r.paymentStatus === 'REFUNDED' };
         } catch (err) {
           const why = `capture retried by reconciliation and still failing: ${failureText(err)}`;

@@ -203,6 +203,20 @@ export async function confirmOrder(em: EntityManager, deps: OrderServiceDeps, or
   return { orderId, from: r.from, status: r.status, changed: r.changed, committedUnits: r.committedUnits };
 }
 
+/**
+ * Records on the timeline that the order is being cancelled, before the compensations run: if
+ * the workflow stops midway, reconciliation must void, not capture (idempotent).
+ */
+export async function recordCancelRequest(em: EntityManager, r: { orderId: string; actor?: string; reason?: string }): Promise<{ recorded: boolean }> {
+  const inserted = await em.getConnection().execute<{ id: number }[]>(
+    `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+     select id, 'cancel_requested', status, status, ?, ?, 'cancel_requested' from orders where id = ?
+     on conflict (order_id, dedupe_key) do nothing returning id`,
+    [r.reason ?? 'cancellation requested', r.actor ?? 'system', r.orderId],
+  );
+  return { recorded: inserted.length > 0 };
+}
+
 /** Sets (or clears, with null) the attention flag and records it on the timeline. */
 export async function flagOrder(em: EntityManager, deps: OrderServiceDeps, f: { orderId: string; attention: string | null; reason: string; dedupeKey: string; actor?: string }): Promise<{ changed: boolean }> {
   const changed = await em.transactional(async (tx) => {

@@ -45,6 +45,8 @@ export interface OurOrder {
   currency: string;
   attention: string | null;
   updatedAt: number; // epoch ms
+  /** The workflow recorded a cancel request (a `cancel_requested` timeline row) before compensating. */
+  cancelRequested?: boolean;
 }
 
 export interface OurPayment {
@@ -253,6 +255,8 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
   switch (intent.status) {
     case 'requires_capture':
       if (!live) stateFinding = base('orphan_authorization', 'void', false, { reason: status ? `order ${status}` : 'no live order for this authorization' });
+      // An order that was being cancelled when its workflow stopped must not be captured now.
+      else if (status === 'CONFIRMED' && effectiveOrder?.cancelRequested) stateFinding = base('confirmed_not_captured', 'void', true, { reason: 'a cancellation was requested; settle the order by hand' });
       else if (status === 'CONFIRMED') stateFinding = base('confirmed_not_captured', 'capture', false);
       else if (status === 'AWAITING_PAYMENT_ACTION') stateFinding = signal('missed_webhook');
       break;

@@ -267,7 +267,8 @@ describe('checkout saga (time-skipping)', () => {
       const [intent] = await h.sandbox.intents({ orderId });
       expect(intent).toMatchObject({ status: 'succeeded', amount_received: 9000, amount_refunded: 9000 });
       expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 9000, refunded_amount: 9000 });
-      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'restocked:CONFIRMED→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+      await keepHistory('ts-ops-cancel-request-recorded', handle);
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'cancel_requested:CONFIRMED→CONFIRMED', 'restocked:CONFIRMED→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
     });
 
     it('finding 6: an ops cancel of a CONFIRMED order refunds and puts the units back on hand (once)', async () => {

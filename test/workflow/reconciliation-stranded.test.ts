@@ -1,12 +1,13 @@
-// Reconciliation finds what no workflow will settle any more (issue 11, finding 3): an order
-// whose workflow was terminated mid-checkout, and a settled order that still holds stock.
-// Real activities on the time-skipping server, Postgres and the sandbox; an order whose
-// workflow is still running is only nudged, never repaired behind its back.
+// Reconciliation and the order workflows (issue 11): it finds what no workflow will settle any
+// more — an order whose workflow was terminated mid-checkout, a settled order that still holds
+// stock (finding 3) — and it never moves money behind an open workflow's back: that workflow
+// is signalled and acts itself (finding 8). Real activities on the time-skipping server,
+// Postgres and the sandbox.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { checkout } from '../../workflows/checkout.ts';
 import type { reconciliation } from '../../workflows/reconciliation.ts';
-import { getStateQuery } from '../../workflows/messages.ts';
+import { cancelOrderUpdate, getStateQuery } from '../../workflows/messages.ts';
 import { acceptOrder, markWorkflowsStarted } from '../../src/orders/intake.ts';
 import { reserveStock } from '../../src/inventory/service.ts';
 import { transitionOrder } from '../../src/orders/service.ts';
@@ -14,7 +15,7 @@ import { createLogger } from '../../src/infra/logger.ts';
 import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
 import { testConfig } from '../helpers/env.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
-import { eventually, startHarness, type Harness } from './harness.ts';
+import { eventually, nonRetryable, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -81,5 +82,41 @@ describe('finding 3: reconciliation settles what a closed workflow left behind',
     expect(await sql('select kind from reconciliation_findings where order_id = ?', [live.orderId])).toEqual([]);
     await live.handle.terminate('test over');
     await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [input.orderId] });
+  });
+});
+
+describe('finding 8: reconciliation lets an open workflow move its own money', () => {
+  it('finding 8: a CONFIRMED order whose capture gave up (workflow open) is re-driven by its workflow — captured, capture_failed cleared', async () => {
+    // The checkout's capture fails for good once: the order is CONFIRMED, flagged capture_failed, the workflow waits in aftercare.
+    h.hooks.capturePayment = { before: (attempt) => { if (attempt === 1) throw nonRetryable('capture: the provider refused (test)', 'api_error'); } };
+    const { handle, orderId } = await start({ lines: [{ sku: 'BOK-SAGAS-02', quantity: 1 }] });
+    await eventually(async () => (await handle.query(getStateQuery)).attention === 'capture_failed');
+
+    await runReconciliation();
+    const [finding] = await sql('select kind, action, action_outcome from reconciliation_findings where order_id = ?', [orderId]);
+    expect(finding).toEqual({ kind: 'confirmed_not_captured', action: 'capture', action_outcome: 'workflow_signalled' });
+    // The workflow captured with its own parameters and cleared its own flag: nothing stale left.
+    await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+    expect((await sql('select status, attention from orders where id = ?', [orderId]))[0]).toEqual({ status: 'CONFIRMED', attention: null });
+    expect((await sql('select status, captured_amount from payments where order_id = ?', [orderId]))[0]).toEqual({ status: 'CAPTURED', captured_amount: 3900 });
+    await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    await handle.terminate('test over');
+  });
+
+  it('finding 8: an ops cancel stuck on its void, then the workflow terminated: reconciliation voids (never captures) the order being cancelled', async () => {
+    h.hooks.capturePayment = { before: () => { throw nonRetryable('capture: the provider refused (test)', 'api_error'); } };
+    h.hooks.refundPayment = { before: () => { throw nonRetryable('void: provider unreachable (test)', 'api_error'); } };
+    const { handle, orderId } = await start({ lines: [{ sku: 'BOK-SAGAS-02', quantity: 1 }], compensationRetryInterval: '3650d' });
+    await eventually(async () => (await handle.query(getStateQuery)).attention === 'capture_failed');
+    await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'ops-1', role: 'ops', reason: 'customer withdrew' }] });
+    await eventually(async () => (await handle.query(getStateQuery)).attention === 'compensation_failed');
+    expect(await sql(`select type from order_events where order_id = ? and type = 'cancel_requested'`, [orderId])).toEqual([{ type: 'cancel_requested' }]);
+    await handle.terminate('ops pressed terminate');
+
+    await runReconciliation();
+    const [intent] = await h.sandbox.intents({ orderId });
+    expect(intent).toMatchObject({ status: 'canceled', amount_received: 0 });
+    const [finding] = await sql('select kind, action, needs_human from reconciliation_findings where order_id = ?', [orderId]);
+    expect(finding).toEqual({ kind: 'confirmed_not_captured', action: 'void', needs_human: true });
   });
 });
