@@ -25,7 +25,10 @@ export function createOrderActivities(deps: ActivityDeps) {
   return {
     /** Prices the lines from the catalog and writes the order (idempotent). */
     async recordOrder(input: CheckoutInput): Promise<RecordedOrder> {
-      return timed(deps, 'recordOrder', () => orders.recordOrder(deps.orm.em.fork(), input));
+      return timed(deps, 'recordOrder', () => orders.recordOrder(deps.orm.em.fork(), input).catch((err: unknown) => {
+        if (err instanceof orders.InvalidOrderError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidOrder', { code: err.code });
+        throw err;
+      }));
     },
     /** Legal transitions only; one order_events row per dedupe key; notifies after commit. */
     async transitionOrder(t: orders.TransitionInput): Promise<orders.TransitionResult> {

@@ -120,6 +120,54 @@ describe('orders activities', () => {
   });
 });
 
+describe('finding 7: money that cannot be charged, or data the database refuses, is never retried for ever', () => {
+  it('finding 7: 50 lines × 1000 of the dearest product (order recorded by the workflow) fail for good as InvalidOrder amount_too_large; nothing written', async () => {
+    const [dearest] = await sql<{ sku: string; price_amount: number }>('select sku, price_amount from products where active order by price_amount desc limit 1');
+    const input = checkoutInput({ lines: Array.from({ length: 50 }, () => ({ sku: dearest.sku, quantity: 1000 })) });
+    expect(50 * 1000 * dearest.price_amount).toBeGreaterThan(2 ** 31);
+    const f = await failureOf(createOrderActivities(deps).recordOrder(input));
+    expect(f).toMatchObject({ type: 'InvalidOrder', nonRetryable: true });
+    expect(f.details?.[0]).toEqual({ code: 'amount_too_large' });
+    expect(await sql('select id from orders where id = ?', [input.orderId])).toEqual([]);
+  });
+
+  it('finding 7: a deterministic database error (a check constraint) is non-retryable InvalidData, not an endless retry', async () => {
+    const input = checkoutInput({ lines: [{ sku: 'HOM-LAMP-03', quantity: 1001 }] });
+    const f = await failureOf(createOrderActivities(deps).recordOrder(input));
+    expect(f).toMatchObject({ type: 'InvalidData', nonRetryable: true });
+    expect(f.details?.[0]).toEqual({ sqlState: '23514' });
+  });
+
+  it('finding 7: the database itself refuses an order total no card payment can take', async () => {
+    const input = checkoutInput({ lines: [{ sku: 'HOM-LAMP-03', quantity: 1 }] });
+    await createOrderActivities(deps).recordOrder(input);
+    await expect(sql('update orders set total_amount = 100000000 where id = ?', [input.orderId])).rejects.toMatchObject({ code: '23514' });
+  });
+});
+
+describe('finding 2: below the API, a line is never priced in another currency than its order', () => {
+  beforeAll(async () => {
+    await sql(`insert into products (sku, name, description, price_amount, currency, category, brand, active)
+      select 'BOK-EURO-09', 'Euro edition', 'Priced in euros.', 5000, 'EUR', category, brand, true from products where sku = 'BOK-SAGAS-02'
+      on conflict (sku) do nothing`);
+  });
+
+  it('finding 2: an order recorded by the workflow with a USD and a EUR item fails for good (mixed_currency); nothing written', async () => {
+    const input = checkoutInput({ lines: [{ sku: 'BOK-SYSTEMS-01', quantity: 1 }, { sku: 'BOK-EURO-09', quantity: 1 }] });
+    const f = await failureOf(createOrderActivities(deps).recordOrder(input));
+    expect(f).toMatchObject({ type: 'InvalidOrder', nonRetryable: true });
+    expect(f.details?.[0]).toEqual({ code: 'mixed_currency' });
+    expect(await sql('select id from orders where id = ?', [input.orderId])).toEqual([]);
+  });
+
+  it('finding 2: the database refuses an order line in another currency than its order', async () => {
+    const input = checkoutInput({ lines: [{ sku: 'BOK-SYSTEMS-01', quantity: 1 }] });
+    await createOrderActivities(deps).recordOrder(input);
+    await expect(sql(`insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency) values (?, 2, 'BOK-EURO-09', 'Euro edition', 1, 5000, 'EUR')`, [input.orderId]))
+      .rejects.toMatchObject({ code: '23503' });
+  });
+});
+
 describe('finding 5: a late ("zombie") reserveStock attempt never holds stock for a settled order', () => {
   it('finding 5: reserveStock for an order REJECTED meanwhile fails for good (OrderNotPending) and reserves nothing', async () => {
     const sku = 'OUT-TENT-01';
