@@ -5,7 +5,8 @@
 // No oversell under any concurrency: every increment of `reserved` is a guarded update
 // (`... where on_hand - reserved >= qty`), which Postgres re-evaluates on the newest row
 // version after waiting for a concurrent writer; the check constraint backs it up.
-// Deadlock-free: rows are always touched in (sku, warehouse priority, code) order.
+// Deadlock-free: levels are always locked in (sku, warehouse priority, code) order — reserve
+// by walking them so, commit/release/restock by locking them so before updating (lockLevels).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReservationState } from './entities.ts';
 
@@ -68,6 +69,21 @@ async function rowsOf(em: EntityManager, orderId: string): Promise<ReservationRo
   return em.getConnection().execute<ReservationRow[]>(
     'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse for update',
     [orderId], 'all', em.getTransactionContext(),
+  );
+}
+
+/**
+ * Locks the inventory levels these rows touch in the same order reserveStock takes them
+ * (sku, warehouse priority, warehouse code), before any update: commit, release and restock
+ * then never wait on a reserve (or each other) in the opposite order — no deadlock.
+ */
+async function lockLevels(em: EntityManager, rows: Pick<ReservationRow, 'sku' | 'warehouse'>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await em.getConnection().execute(
+    `select l.id from inventory_levels l join warehouses w on w.code = l.warehouse
+      where (l.sku, l.warehouse) in (${rows.map(() => '(?, ?)').join(', ')})
+      order by l.sku, w.priority, w.code for update of l`,
+    rows.flatMap((r) => [r.sku, r.warehouse]), 'all', em.getTransactionContext(),
   );
 }
 
@@ -168,6 +184,7 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
     const rows = await rowsOf(tx, orderId);
     if (rows.length === 0) return { committed: 0, state: 'NONE' as const };
     const held = rows.filter((r) => r.state === 'HELD');
+    await lockLevels(tx, held);
     let units = 0;
     for (const r of held) {
       const sql = to === 'COMMITTED'
@@ -196,6 +213,7 @@ export async function restockCommitted(em: EntityManager, orderId: string, actor
     await lockOrder(tx, orderId);
     const committed = (await rowsOf(tx, orderId)).filter((r) => r.state === 'COMMITTED');
     if (committed.length === 0) return { restocked: 0 };
+    await lockLevels(tx, committed);
     let units = 0;
     for (const r of committed) {
       await conn.execute('update inventory_levels set on_hand = on_hand + ?, updated_at = now() where sku = ? and warehouse = ?', [r.quantity, r.sku, r.warehouse], 'all', ctx);

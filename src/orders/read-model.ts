@@ -123,6 +123,9 @@ export function orderViewFor(order: OrderResource, viewer: { sub: string; ops: b
 /** Strong ETag: a hash of the exact JSON representation, so it changes exactly when the body does. */
 export const etagOf = (order: OrderResource): string => `"${createHash('sha256').update(JSON.stringify(order)).digest('base64url').slice(0, 27)}"`;
 
+/** Timeline rows for staff only: attention flags and the ops audit trail. */
+export const INTERNAL_EVENT_TYPES = ['attention_flagged', 'attention_cleared', 'ops_action'];
+
 export function createOrderReadModel(orm: MikroORM) {
   const conn = () => orm.em.getConnection();
 
@@ -175,19 +178,26 @@ export function createOrderReadModel(orm: MikroORM) {
     },
 
     /** The timeline, oldest first; keyset paging on the event id. */
-    async events(orderId: string, q: { limit: number; afterId?: number }): Promise<{ data: (OrderEventResource & { id: number })[]; hasMore: boolean }> {
+    /**
+     * The timeline, oldest first. `customer` = the order's owner is reading: internal rows
+     * (attention flags, ops audit rows) are left out, and the reason and actor of what staff
+     * or reconciliation did are not shown — only the customer's own words and the system's.
+     */
+    async events(orderId: string, q: { limit: number; afterId?: number; customer?: string }): Promise<{ data: (OrderEventResource & { id: number })[]; hasMore: boolean }> {
+      const internal = q.customer !== undefined ? `and type not in (${INTERNAL_EVENT_TYPES.map(() => '?').join(', ')})` : '';
       const rows = await conn().execute<{ id: string | number; type: string; status: OrderStatus; at: Date | string; reason: string | null; actor: string | null }[]>(
-        `select id, type, status, at, reason, actor from order_events where order_id = ? ${q.afterId !== undefined ? 'and id > ?' : ''} order by id limit ?`,
-        [orderId, ...(q.afterId !== undefined ? [q.afterId] : []), q.limit + 1],
+        `select id, type, status, at, reason, actor from order_events where order_id = ? ${internal} ${q.afterId !== undefined ? 'and id > ?' : ''} order by id limit ?`,
+        [orderId, ...(q.customer !== undefined ? INTERNAL_EVENT_TYPES : []), ...(q.afterId !== undefined ? [q.afterId] : []), q.limit + 1],
       );
+      const shown = (actor: string | null) => q.customer === undefined || actor === null || actor === 'system' || actor === q.customer;
       return {
         data: rows.slice(0, q.limit).map((r) => ({
           id: Number(r.id),
           type: r.type,
           status: r.status,
           at: iso(r.at),
-          ...(r.reason ? { reason: r.reason } : {}),
-          ...(r.actor ? { actor: r.actor } : {}),
+          ...(r.reason && shown(r.actor) ? { reason: r.reason } : {}),
+          ...(r.actor && shown(r.actor) ? { actor: r.actor } : {}),
         })),
         hasMore: rows.length > q.limit,
       };

@@ -169,7 +169,9 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     const record = await load(req, res);
     const q = parseOr400(EventListQuery, req.query, 'query');
     const afterId = q.cursor ? (decodeCursor(q.cursor, (c) => c.length === 1 && Number.isSafeInteger(c[0]) && (c[0] as number) >= 0)[0] as number) : undefined;
-    const { data, hasMore } = await readModel.events(record.order.id, { limit: q.limit, afterId });
+    const p = principalOf(res);
+    // Ops and finance see the whole timeline; the owner sees what concerns them.
+    const { data, hasMore } = await readModel.events(record.order.id, { limit: q.limit, afterId, customer: hasRole(p, 'ops', 'finance') ? undefined : p.sub });
     const last = data[data.length - 1];
     res.json({ data: data.map(({ id: _id, ...e }) => e), nextCursor: hasMore && last ? encodeCursor([last.id]) : null });
   });
