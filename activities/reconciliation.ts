@@ -1,8 +1,10 @@
 // Reconciliation activities (registered on the payments pool, next to the payment
 // activities). They read the provider and our records, persist runs and findings, and do
 // the non-money repairs (ledger backfills). Money-moving repairs are NOT here: the workflow
-// calls the checkout's own payment activities (voidPayment / refundPayment / capturePayment,
-// keys `order-<id>:<operation>`), so reconciliation and checkout can never both move money.
+// calls the checkout's own payment activities (voidPayment / refundPayment / capturePayment:
+// provider truth first, the checkout's keys — docs/money-calls.md), and only for orders whose
+// workflow is closed; an open workflow is signalled and moves its own money.
+// repairStrandedOrder is the exception: it settles an order no workflow will settle any more.
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';

@@ -1,9 +1,10 @@
 // Payment reconciliation (id `reconciliation-<runId>`), started by the Temporal Schedule
 // RECONCILIATION_SCHEDULE_ID (overlap SKIP) or on demand by finance (POST /v1/finance/reconciliations).
 //   begin run (window) → scan provider vs. our records (findings saved) → repair each finding → complete
-// Money-moving repairs call the checkout's own payment activities with the checkout's keys
-// (`order-<id>:void|refund|capture`): running twice, or next to live checkouts, cannot
-// double-refund or double-capture. Every step is idempotent, so a crashed run resumes.
+// Money-moving repairs call the checkout's own payment activities (provider truth first, the
+// checkout's keys) and only for orders whose workflow is closed — an open one is signalled and
+// acts itself: running twice, or next to live checkouts, cannot double-refund or double-capture.
+// Every step is idempotent, so a crashed run resumes.
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -22,8 +22,9 @@ export const FINDING_KINDS = [
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /**
- * What a finding's repair does. Money-moving repairs use the checkout's idempotency keys
- * (`order-<id>:void|capture|refund`), so they can never double-charge or double-refund.
+ * What a finding's repair does. Money-moving repairs go through the checkout's payment
+ * activities (provider truth first, the checkout's keys; docs/money-calls.md), so they can
+ * never double-charge or double-refund.
  */
 export type RepairAction =
   | 'void' // cancel the authorization at the provider
