@@ -96,7 +96,11 @@ describe('finding 8: reconciliation lets an open workflow move its own money', (
     const [finding] = await sql('select kind, action, action_outcome from reconciliation_findings where order_id = ?', [orderId]);
     expect(finding).toEqual({ kind: 'confirmed_not_captured', action: 'capture', action_outcome: 'workflow_signalled' });
     // The workflow captured with its own parameters and cleared its own flag: nothing stale left.
-    await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+    // (The workflow marks the payment CAPTURED, then clears its flag: wait for both.)
+    await eventually(async () => {
+      const st = await handle.query(getStateQuery);
+      return st.paymentStatus === 'CAPTURED' && st.attention === undefined;
+    });
     expect((await sql('select status, attention from orders where id = ?', [orderId]))[0]).toEqual({ status: 'CONFIRMED', attention: null });
     expect((await sql('select status, captured_amount from payments where order_id = ?', [orderId]))[0]).toEqual({ status: 'CAPTURED', captured_amount: 3900 });
     await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
