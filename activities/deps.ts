@@ -1,6 +1,7 @@
 // What activity factories receive. Built once per worker process (workers/runner.ts) or
 // per test; activities fork their own EntityManager per call.
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/infra/config.ts';
@@ -17,6 +18,17 @@ export interface ActivityDeps {
   config?: Readonly<Config>;
 }
 
+/**
+ * Postgres errors that the same data raises again on every attempt: data exceptions (class 22:
+ * out of range, bad text representation…) and constraint violations other than a unique one
+ * (not null, foreign key, check, exclusion). A unique violation is usually a race an
+ * idempotent retry resolves; serialization failures and deadlocks are retryable by nature.
+ */
+export function isDeterministicDatabaseError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && (code.startsWith('22') || ['23502', '23503', '23514', '23P01'].includes(code));
+}
+
 /** Runs one activity body, recording its duration and outcome (bounded labels). */
 export async function timed<T>(deps: Pick<ActivityDeps, 'metrics'>, activity: string, fn: () => Promise<T>): Promise<T> {
   const end = deps.metrics.activityDuration.startTimer({ activity });
@@ -26,6 +38,8 @@ export async function timed<T>(deps: Pick<ActivityDeps, 'metrics'>, activity: st
     return r;
   } catch (err) {
     end({ outcome: 'error' });
+    // Retrying bad data only repeats the error for ever (and every API retry would answer 503).
+    if (isDeterministicDatabaseError(err)) throw ApplicationFailure.nonRetryable(`${activity}: ${err.message}`, 'InvalidData', { sqlState: err.code });
     throw err;
   }
 }

@@ -18,6 +18,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
         try {
           return await inventory.reserveStock(deps.orm.em.fork(), input.orderId, input.lines);
         } catch (err) {
+          if (err instanceof inventory.OrderNotPendingError) throw ApplicationFailure.nonRetryable(err.message, 'OrderNotPending', { status: err.status });
           if (err instanceof inventory.OutOfStockError) {
             deps.metrics.reservationConflicts.inc();
             throw ApplicationFailure.nonRetryable(err.message, 'OutOfStock', { shortages: err.shortages });
@@ -39,6 +40,19 @@ export function createInventoryActivities(deps: ActivityDeps) {
           return r;
         } catch (err) {
           deps.metrics.compensations.inc({ kind: 'release_stock', outcome: 'error' });
+          throw err;
+        }
+      });
+    },
+    /** Compensation of an ops cancel after confirm: COMMITTED units back on hand; a no-op when none are. */
+    async restockStock(input: { orderId: string; actor?: string }): Promise<{ restocked: number }> {
+      return timed(deps, 'restockStock', async () => {
+        try {
+          const r = await inventory.restockCommitted(deps.orm.em.fork(), input.orderId, input.actor);
+          deps.metrics.compensations.inc({ kind: 'restock', outcome: r.restocked > 0 ? 'done' : 'noop' });
+          return r;
+        } catch (err) {
+          deps.metrics.compensations.inc({ kind: 'restock', outcome: 'error' });
           throw err;
         }
       });

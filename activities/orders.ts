@@ -25,7 +25,10 @@ export function createOrderActivities(deps: ActivityDeps) {
   return {
     /** Prices the lines from the catalog and writes the order (idempotent). */
     async recordOrder(input: CheckoutInput): Promise<RecordedOrder> {
-      return timed(deps, 'recordOrder', () => orders.recordOrder(deps.orm.em.fork(), input));
+      return timed(deps, 'recordOrder', () => orders.recordOrder(deps.orm.em.fork(), input).catch((err: unknown) => {
+        if (err instanceof orders.InvalidOrderError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidOrder', { code: err.code });
+        throw err;
+      }));
     },
     /** Legal transitions only; one order_events row per dedupe key; notifies after commit. */
     async transitionOrder(t: orders.TransitionInput): Promise<orders.TransitionResult> {
@@ -34,6 +37,10 @@ export function createOrderActivities(deps: ActivityDeps) {
     /** Commits the stock reservation and marks the order CONFIRMED in one transaction. */
     async confirmOrder(input: { orderId: string }): Promise<orders.TransitionResult & { committedUnits: number }> {
       return timed(deps, 'confirmOrder', () => orders.confirmOrder(deps.orm.em.fork(), svc, input.orderId).catch(illegal));
+    },
+    /** A `cancel_requested` timeline row, written before the compensations of a cancel run. */
+    async recordCancelRequest(input: { orderId: string; actor?: string; reason?: string }): Promise<{ recorded: boolean }> {
+      return timed(deps, 'recordCancelRequest', () => orders.recordCancelRequest(deps.orm.em.fork(), input));
     },
     /** Sets or clears orders.attention (finance / ops must look). */
     async flagOrder(f: FlagOrderInput): Promise<{ changed: boolean }> {

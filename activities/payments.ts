@@ -1,9 +1,14 @@
-// Payments pool activities: every provider call carries the idempotency key
-// `order-<orderId>:<operation>` (derived from the order, never from a run), and every
-// interaction lands in the payment_events ledger under that same key, so a retried or
-// replayed call can neither charge twice nor double-count.
+// Payments pool activities. Every money call is provider-truth first: the provider's own
+// idempotency key (`order-<orderId>:<operation>`) is kept, but it is not trusted alone —
+// Stripe replays a stored 500 for a key and forgets the key after 24 h, so a retry, a
+// re-drive or a workflow reset could otherwise create a second intent or report a false
+// failure. Before creating, the order's intent is looked up (our row, then the provider by
+// order metadata); a 5xx or timeout means "outcome unknown" → read the intent, then decide;
+// capture/void/refund read the intent's state before acting. The payment_events ledger is
+// keyed by intent (`<pi>:<operation>`) and refund id (`<re>:refund`), so two intents or two
+// refunds of one order can never hide one another.
 import { ApplicationFailure } from '@temporalio/common';
-import { PaymentProviderError, type PaymentProvider, type ProviderPaymentIntent } from '../src/payments/provider.ts';
+import { PaymentProviderError, authorizeOutcomeOf, type AuthorizeOutcome, type PaymentProvider, type ProviderPaymentIntent } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
 import { notifyOrderChanged } from '../src/orders/service.ts';
 import type { PaymentStatus } from '../src/orders/status.ts';
@@ -13,6 +18,11 @@ import { timed as timedOnly, withHeartbeat, type ActivityDeps } from './deps.ts'
 const timed = <T>(deps: Pick<ActivityDeps, 'metrics'>, name: string, fn: () => Promise<T>) => timedOnly(deps, name, () => withHeartbeat(fn));
 
 export const paymentKey = (orderId: string, operation: string) => `order-${orderId}:${operation}`;
+/** Ledger key of one interaction with one provider object (intent or refund). */
+export const ledgerKey = (providerObjectId: string, operation: string) => `${providerObjectId}:${operation}`;
+
+/** A 5xx, a timeout or a lost connection: the call may or may not have happened. */
+const outcomeUnknown = (err: unknown) => err instanceof PaymentProviderError && err.retryable && err.code !== 'rate_limited';
 
 export interface AuthorizePaymentInput {
   orderId: string;
@@ -57,7 +67,20 @@ function asFailure(err: unknown): never {
   throw err;
 }
 
-const plainIntent = (i: ProviderPaymentIntent): ProviderPaymentIntent => JSON.parse(JSON.stringify(i));
+/** Plain data for workflow history: without the client secret (only the order's owner may see it). */
+const plainIntent = ({ clientSecret: _secret, ...i }: ProviderPaymentIntent): ProviderPaymentIntent => JSON.parse(JSON.stringify(i));
+
+/** `payment.action` of the order resource: what the customer needs to complete 3-D Secure. */
+export interface PaymentAction {
+  type: 'authenticate';
+  clientSecret: string;
+  redirectUrl?: string;
+}
+
+const actionOf = (i: ProviderPaymentIntent): PaymentAction | undefined =>
+  i.status === 'requires_action' && i.clientSecret
+    ? { type: 'authenticate', clientSecret: i.clientSecret, ...(i.nextAction?.redirectUrl ? { redirectUrl: i.nextAction.redirectUrl } : {}) }
+    : undefined;
 
 export function createPaymentActivities(deps: ActivityDeps) {
   const provider = (): PaymentProvider => {
@@ -75,26 +98,58 @@ export function createPaymentActivities(deps: ActivityDeps) {
     providerReference: intent.id, amount: intent.amount, currency: intent.currency, providerStatus: intent.status,
     paymentStatus: payments.paymentStatusOf(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,
   });
-  const resolve = async (ref: PaymentRef): Promise<ProviderPaymentIntent | undefined> =>
-    ref.paymentIntentId ? provider().retrieve(ref.paymentIntentId) : provider().findByOrder(ref.orderId);
+  const resolve = async (ref: PaymentRef): Promise<ProviderPaymentIntent | undefined> => {
+    const id = ref.paymentIntentId ?? (await payments.paymentOf(deps.orm.em.fork(), ref.orderId))?.providerReference;
+    return id ? provider().retrieve(id) : provider().findByOrder(ref.orderId);
+  };
+  /** Runs a money call; when its outcome is unknown, reads the intent and lets `settled` decide whether it happened. */
+  const provenCall = async (call: () => Promise<ProviderPaymentIntent>, intentId: string, settled: (i: ProviderPaymentIntent) => boolean): Promise<ProviderPaymentIntent> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (!outcomeUnknown(err)) throw err;
+      const now = await provider().retrieve(intentId);
+      if (settled(now)) return now;
+      throw err;
+    }
+  };
+  const voidIntent = (orderId: string, intentId: string) =>
+    provenCall(() => provider().void(intentId, { idempotencyKey: paymentKey(orderId, `void:${intentId}`) }), intentId, (i) => i.status === 'canceled').catch(asFailure);
 
   return {
     /** Creates (or, on retry, returns) the order's manual-capture PaymentIntent. Declines are non-retryable `PaymentDeclined`. */
     async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizePaymentResult> {
       return timed(deps, 'authorizePayment', async () => {
         const key = paymentKey(input.orderId, 'authorize');
-        await payments.ensurePayment(deps.orm.em.fork(), { orderId: input.orderId, provider: provider().name, amount: input.amount, currency: input.currency });
-        const outcome = await provider().authorize({ ...input, idempotencyKey: key }).catch(asFailure);
+        const firstTime = await payments.ensurePayment(deps.orm.em.fork(), { orderId: input.orderId, provider: provider().name, amount: input.amount, currency: input.currency });
+        // Provider truth first: an earlier attempt (or run, before a reset) may have created the
+        // intent although its key is forgotten or replays a 500. Only the call that created the
+        // payments row can be sure no create was ever sent.
+        let outcome: AuthorizeOutcome | undefined;
+        const existing = firstTime ? undefined : await resolve({ orderId: input.orderId }).catch(asFailure);
+        if (existing) outcome = authorizeOutcomeOf(existing);
+        if (!outcome) {
+          try {
+            outcome = await provider().authorize({ ...input, idempotencyKey: key });
+          } catch (err) {
+            if (!outcomeUnknown(err)) asFailure(err);
+            const found = await provider().findByOrder(input.orderId).catch(asFailure);
+            if (!found) throw err;
+            outcome = authorizeOutcomeOf(found);
+          }
+        }
         if (outcome.kind === 'declined') {
           await record({
-            orderId: input.orderId, providerEventId: key, type: 'payment_intent.authorize_declined',
+            orderId: input.orderId, providerEventId: outcome.intent ? ledgerKey(outcome.intent.id, 'authorize') : key, type: 'payment_intent.authorize_declined',
             ...(outcome.intent ? fromIntent(outcome.intent) : { amount: input.amount, currency: input.currency }),
             paymentStatus: 'FAILED', failureCode: outcome.code, payload: { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message },
           });
           const details: DeclineDetails = { code: outcome.code, declineCode: outcome.declineCode, paymentIntentId: outcome.intent?.id };
           throw ApplicationFailure.nonRetryable(outcome.message || 'The card was declined', 'PaymentDeclined', details);
         }
-        await record({ orderId: input.orderId, providerEventId: key, type: `payment_intent.authorize_${outcome.kind}`, ...fromIntent(outcome.intent) });
+        // The order resource shows the owner this action (payment.action) while the payment waits for it.
+        const action = actionOf(outcome.intent);
+        await record({ orderId: input.orderId, providerEventId: ledgerKey(outcome.intent.id, 'authorize'), type: `payment_intent.authorize_${outcome.kind}`, ...fromIntent(outcome.intent), payload: action ? { action } : null });
         return { outcome: outcome.kind, paymentIntentId: outcome.intent.id, providerStatus: outcome.intent.status };
       });
     },
@@ -102,9 +157,16 @@ export function createPaymentActivities(deps: ActivityDeps) {
     /** Captures the authorized amount. Non-retryable failure (e.g. authorization expired) → type = provider code. */
     async capturePayment(input: { orderId: string; paymentIntentId: string; amount?: number }): Promise<PaymentSnapshot> {
       return timed(deps, 'capturePayment', async () => {
-        const key = paymentKey(input.orderId, 'capture');
-        const intent = await provider().capture(input.paymentIntentId, { amount: input.amount, idempotencyKey: key }).catch(asFailure);
-        await record({ orderId: input.orderId, providerEventId: key, type: 'payment_intent.captured', ...fromIntent(intent) });
+        // Read first: a capture that already happened (an earlier attempt, a re-drive after the
+        // key expired) is a success, not a `payment_intent_unexpected_state` failure.
+        const before = await provider().retrieve(input.paymentIntentId).catch(asFailure);
+        const intent = before.status === 'succeeded'
+          ? before
+          : await provenCall(
+            () => provider().capture(input.paymentIntentId, { amount: input.amount, idempotencyKey: paymentKey(input.orderId, `capture:${input.paymentIntentId}`) }),
+            input.paymentIntentId, (i) => i.status === 'succeeded',
+          ).catch(asFailure);
+        await record({ orderId: input.orderId, providerEventId: ledgerKey(intent.id, 'capture'), type: 'payment_intent.captured', ...fromIntent(intent) });
         return { paymentIntentId: intent.id, providerStatus: intent.status, paymentStatus: payments.paymentStatusOf(intent), amountReceived: intent.amountReceived, amountRefunded: intent.amountRefunded };
       });
     },
@@ -123,13 +185,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
             return { outcome: 'noop' as const };
           }
           if (found.status === 'succeeded') {
-            await record({ orderId: ref.orderId, providerEventId: paymentKey(ref.orderId, 'sync:succeeded'), type: 'payment_intent.sync', source: 'reconciliation', ...fromIntent(found) });
+            await record({ orderId: ref.orderId, providerEventId: ledgerKey(found.id, 'sync:succeeded'), type: 'payment_intent.sync', source: 'reconciliation', ...fromIntent(found) });
             return { outcome: 'already_captured' as const, paymentIntentId: found.id, providerStatus: found.status, paymentStatus: 'CAPTURED' as const };
           }
-          const key = paymentKey(ref.orderId, 'void');
-          const intent = found.status === 'canceled' ? found : await provider().void(found.id, { idempotencyKey: key }).catch(asFailure);
+          const intent = found.status === 'canceled' ? found : await voidIntent(ref.orderId, found.id);
           // A declined intent was already FAILED on our side; the payments row never moves backwards.
-          await record({ orderId: ref.orderId, providerEventId: key, type: 'payment_intent.canceled', ...fromIntent(intent) });
+          await record({ orderId: ref.orderId, providerEventId: ledgerKey(intent.id, 'void'), type: 'payment_intent.canceled', ...fromIntent(intent) });
           deps.metrics.compensations.inc({ kind: 'void_authorization', outcome: found.status === 'canceled' ? 'noop' : 'done' });
           return { outcome: found.status === 'canceled' ? ('noop' as const) : ('voided' as const), paymentIntentId: intent.id, providerStatus: intent.status, paymentStatus: payments.paymentStatusOf(intent) };
         } catch (err) {
@@ -149,18 +210,21 @@ export function createPaymentActivities(deps: ActivityDeps) {
             return { outcome: 'noop' as const, paymentIntentId: found?.id, providerStatus: found?.status };
           }
           if (found.status !== 'succeeded') {
-            const key = paymentKey(ref.orderId, 'void');
-            const intent = await provider().void(found.id, { idempotencyKey: key }).catch(asFailure);
-            await record({ orderId: ref.orderId, providerEventId: key, type: 'payment_intent.canceled', ...fromIntent(intent) });
+            const intent = await voidIntent(ref.orderId, found.id);
+            await record({ orderId: ref.orderId, providerEventId: ledgerKey(intent.id, 'void'), type: 'payment_intent.canceled', ...fromIntent(intent) });
             deps.metrics.compensations.inc({ kind: 'refund_payment', outcome: 'voided' });
             return { outcome: 'voided' as const, paymentIntentId: intent.id, providerStatus: intent.status, paymentStatus: 'VOIDED' as const };
           }
-          const key = paymentKey(ref.orderId, 'refund');
-          const amount = ref.amount ?? found.amountReceived - found.amountRefunded;
-          const refund = amount > 0 ? await provider().refund(found.id, { amount, idempotencyKey: key, orderId: ref.orderId }).catch(asFailure) : undefined;
+          // One key per refund: what was refunded before this one is part of it, so a retry of
+          // this refund replays it, and the next (partial) refund is a new one. A retry after a
+          // lost answer reads the intent above first and finds nothing left to refund.
+          const amount = Math.min(ref.amount ?? Infinity, found.amountReceived - found.amountRefunded);
+          const refund = amount > 0
+            ? await provider().refund(found.id, { amount, idempotencyKey: paymentKey(ref.orderId, `refund:${found.id}:${found.amountRefunded}`), orderId: ref.orderId }).catch(asFailure)
+            : undefined;
           const refunded = refund && refund.status !== 'failed' && refund.status !== 'canceled' ? found.amountRefunded + refund.amount : found.amountRefunded;
           await record({
-            orderId: ref.orderId, providerEventId: key, type: 'refund.created', providerReference: found.id, amount: refund?.amount ?? 0,
+            orderId: ref.orderId, providerEventId: refund ? ledgerKey(refund.id, 'refund') : ledgerKey(found.id, `refunded:${found.amountRefunded}`), type: 'refund.created', providerReference: found.id, amount: refund?.amount ?? 0,
             currency: found.currency, providerStatus: refund?.status ?? 'succeeded', paymentStatus: 'REFUNDED',
             capturedAmount: found.amountReceived, refundedAmount: refunded, payload: refund ? { refundId: refund.id } : null,
           });
@@ -186,7 +250,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       return timed(deps, 'syncPayment', async () => {
         const intent = await resolve(ref).catch(asFailure);
         if (!intent) return {};
-        await record({ orderId: ref.orderId, providerEventId: paymentKey(ref.orderId, `sync:${intent.status}`), type: 'payment_intent.sync', source: 'reconciliation', ...fromIntent(intent) });
+        await record({ orderId: ref.orderId, providerEventId: ledgerKey(intent.id, `sync:${intent.status}`), type: 'payment_intent.sync', source: 'reconciliation', ...fromIntent(intent) });
         return { paymentIntentId: intent.id, providerStatus: intent.status, paymentStatus: payments.paymentStatusOf(intent), amountReceived: intent.amountReceived, amountRefunded: intent.amountRefunded };
       });
     },

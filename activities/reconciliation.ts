@@ -1,14 +1,20 @@
 // Reconciliation activities (registered on the payments pool, next to the payment
 // activities). They read the provider and our records, persist runs and findings, and do
 // the non-money repairs (ledger backfills). Money-moving repairs are NOT here: the workflow
-// calls the checkout's own payment activities (voidPayment / refundPayment / capturePayment,
-// keys `order-<id>:<operation>`), so reconciliation and checkout can never both move money.
+// calls the checkout's own payment activities (voidPayment / refundPayment / capturePayment:
+// provider truth first, the checkout's keys — docs/money-calls.md), and only for orders whose
+// workflow is closed; an open workflow is signalled and moves its own money.
+// repairStrandedOrder is the exception: it settles an order no workflow will settle any more.
 import { ApplicationFailure } from '@temporalio/common';
 import type { PaymentProvider } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
 import { DEFAULT_GRACE_MS, classify, paymentStatusForIntent, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from '../src/reconciliation/classify.ts';
 import { loadCase, scanWindow } from '../src/reconciliation/scan.ts';
 import * as store from '../src/reconciliation/store.ts';
+import { findStrandedCandidates, strandedNow, type StrandedCandidate } from '../src/reconciliation/stranded.ts';
+import { releaseStock } from '../src/inventory/service.ts';
+import { flagOrder, transitionOrder, type OrderServiceDeps } from '../src/orders/service.ts';
+import { createPaymentActivities } from './payments.ts';
 import type { PaymentUpdate, ReconciliationSummary } from '../workflows/contracts.ts';
 import { timed, type ActivityDeps } from './deps.ts';
 
@@ -44,6 +50,8 @@ export interface ScanSummary {
   reobserved: number;
   resolved: number;
   repairs: RepairTask[];
+  /** Orders that look left behind by their workflow: the workflow asks each one's workflow first. */
+  stranded?: StrandedCandidate[];
 }
 
 export interface RepairCheck {
@@ -54,6 +62,10 @@ export interface RepairCheck {
   orderId?: string | null;
   paymentIntentId?: string | null;
   update?: PaymentUpdate;
+  /** The order's own intent (not a second one a reset left behind): its open workflow may act on it. */
+  ownIntent?: boolean;
+  /** What the order charges: a capture repair asks for exactly this (the checkout's own parameters). */
+  amount?: number;
 }
 
 /** Outcomes after which a finding's action is not attempted again. */
@@ -90,7 +102,8 @@ export function createReconciliationActivities(deps: ActivityDeps) {
           .slice(0, MAX_REPAIRS_PER_RUN)
           .map((f): RepairTask => ({ findingId: f.id, kind: f.kind as FindingKind, action: f.action, orderId: f.orderId, paymentIntentId: f.providerReference, isNew: f.isNew }));
         deps.logger.info({ runId: input.runId, checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, findings: saved.length, repairs: repairs.length, resolved }, 'reconciliation scan done');
-        return { checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, newFindings: saved.filter((f) => f.isNew).length, reobserved: saved.filter((f) => !f.isNew).length, resolved, repairs };
+        const stranded = await findStrandedCandidates(em(), opts.graceMs);
+        return { checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, newFindings: saved.filter((f) => f.isNew).length, reobserved: saved.filter((f) => !f.isNew).length, resolved, repairs, stranded };
       });
     },
 
@@ -118,7 +131,8 @@ export function createReconciliationActivities(deps: ActivityDeps) {
             payload: { reconciliationRunId: f.runId, findingId: f.id },
           });
         }
-        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update };
+        const ownIntent = !c.payment?.providerReference || !same.providerReference || c.payment.providerReference === same.providerReference;
+        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update, ownIntent, amount: c.payment?.amount ?? c.order?.totalAmount };
       });
     },
 
@@ -153,6 +167,48 @@ export function createReconciliationActivities(deps: ActivityDeps) {
         });
         if (res.recorded) rows++;
         return { outcome: 'backfilled', rows };
+      });
+    },
+
+    /**
+     * An order whose workflow is closed (the caller checked) but which is not settled, or a
+     * settled order still holding stock: records the finding and repairs it directly —
+     * provider truth first (void, or refund when the money was captured), the stock back,
+     * the order CANCELLED; a CONFIRMED order holding stock is flagged for a human.
+     */
+    async repairStrandedOrder(input: { runId: string; orderId: string }): Promise<{ outcome: string; kind?: string }> {
+      return timed(deps, 'repairStrandedOrder', async () => {
+        const c = await strandedNow(em(), input.orderId);
+        if (!c) return { outcome: 'no_longer_applies' };
+        const kind: FindingKind = c.reason === 'unsettled' ? 'stranded_order' : 'held_stock_settled_order';
+        const action: RepairAction = c.reason === 'unsettled' ? 'settle_order' : c.status === 'CONFIRMED' ? 'flag_order' : 'release_stock';
+        const [f] = await store.saveFindings(em(), input.runId, [{
+          kind, orderId: c.orderId, providerReference: null, ourAmount: null, providerAmount: null, currency: null, ourStatus: c.status, providerStatus: null,
+          action, needsHuman: action === 'flag_order', details: { reason: c.reason, workflow: 'closed' },
+        }]);
+        if (f?.isNew) deps.metrics.reconciliationFindings.inc({ kind });
+        const svc: OrderServiceDeps = { logger: deps.logger, metrics: deps.metrics, redis: deps.redis, redisConfig: deps.config?.redis };
+        let outcome: string;
+        if (action === 'settle_order') {
+          const pay = createPaymentActivities(deps);
+          const v = await pay.voidPayment({ orderId: c.orderId });
+          if (v.outcome === 'already_captured') await pay.refundPayment({ orderId: c.orderId, paymentIntentId: v.paymentIntentId });
+          await releaseStock(em(), c.orderId);
+          await transitionOrder(em(), svc, {
+            orderId: c.orderId, to: 'CANCELLED', dedupeKey: 'to:CANCELLED', actor: 'reconciliation', reason: 'the order workflow ended without settling the order',
+            failure: { code: 'cancelled', message: 'The checkout ended without settling the order; reconciliation cancelled it' },
+          });
+          outcome = v.outcome === 'already_captured' ? 'refunded_and_cancelled' : 'cancelled';
+        } else if (action === 'release_stock') {
+          const r = await releaseStock(em(), c.orderId);
+          outcome = r.released > 0 ? 'released' : 'noop';
+        } else {
+          await flagOrder(em(), svc, { orderId: c.orderId, attention: 'needs_human', reason: 'reconciliation: a CONFIRMED order still holds a reservation', dedupeKey: `reconciliation:${kind}:needs_human`, actor: 'reconciliation' });
+          outcome = 'flagged';
+        }
+        if (f) await store.recordRepair(em(), { findingId: f.id, outcome, resolved: action !== 'flag_order', needsHuman: action === 'flag_order' });
+        deps.metrics.reconciliationRepairs.inc({ kind, outcome });
+        return { outcome, kind };
       });
     },
 

@@ -105,11 +105,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
   const state: CheckoutState = { orderId, status: 'PENDING', paymentStatus: 'PENDING', step: 'recording', compensations: [] };
   const saga = new Saga(state.compensations);
-  // eslint-disable-next-line prefer-const -- read by the update handler before it is assigned
   let recorded: RecordedOrder | undefined;
   let cancelRequest: CancelRequest | undefined;
   let captured = false;
   let compensationNudges = 0;
+  /** The outcome being finished (compensating towards), if any: a cancellation then keeps it. */
+  let finishing: { to: OrderStatus; failure?: { code: string; message: string } } | undefined;
   let redrives = 0;
   const seenProviderEvents = new Set<string>();
   const paymentUpdates: PaymentUpdate[] = [];
@@ -244,6 +245,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   }
 
   async function finish(to: OrderStatus, failure?: { code: string; message: string }): Promise<CheckoutState> {
+    finishing = { to, failure };
     await compensate();
     const actor = to === 'CANCELLED' ? cancelRequest?.actor : undefined;
     await transition(to, { failure, actor, reason: to === 'CANCELLED' ? cancelRequest?.reason ?? `cancelled by ${cancelRequest?.role}` : undefined });
@@ -254,142 +256,200 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
   const cancelled = () => finish('CANCELLED', { code: 'cancelled', message: `Cancelled by ${cancelRequest?.role ?? 'request'}${cancelRequest?.reason ? `: ${cancelRequest.reason}` : ''}` });
 
-  // ---- 1. record (done by intake when the input carries the order) ---------------------------
-  publish();
-  story('recording', 'Recording the order');
-  recorded = lean && input.order ? input.order : await orders.recordOrder.executeWithOptions({ summary: 'record order (priced from the catalog)' }, [input]);
-  state.total = { amount: recorded.totalAmount, currency: recorded.currency };
-  if (recorded.status !== 'PENDING') {
-    // The order row is further along than this run (should not happen with REJECT_DUPLICATE):
-    // report it, never rewind it.
-    state.status = recorded.status;
+  // A cancellation of the workflow itself (Temporal Web UI, `temporal workflow cancel`) is a
+  // cancel request from ops: the compensations the progress needs run in a non-cancellable
+  // scope, the order ends CANCELLED, then the run reports itself cancelled. Older runs let
+  // the cancellation skip every compensation; patched keeps their histories replayable.
+  try {
+    return await steps();
+  } catch (err) {
+    if (!isCancellation(err) || !patched('2026-12-cancel-compensates')) throw err;
+    await CancellationScope.nonCancellable(() => cancelledFromTemporal());
+    throw err;
+  }
+
+  async function cancelledFromTemporal(): Promise<void> {
+    cancelRequest ??= { role: 'ops', actor: 'temporal', reason: 'workflow cancelled in Temporal' };
+    log.warn('workflow cancelled: compensating as an ops cancel', { orderId, status: state.status, step: state.step });
+    if (!recorded || isTerminal(state.status)) return;
+    if (finishing) {
+      // Already rolling back towards an outcome (a decline, a timeout…): finish that one.
+      await finish(finishing.to, finishing.failure);
+      return;
+    }
+    if (state.status === 'CONFIRMED' || ['confirming', 'capturing', 'done'].includes(state.step)) {
+      // confirmOrder may have committed the stock and capture may have taken the money:
+      // both undos read the truth (committed rows, the intent) and are no-ops otherwise.
+      await recordCancelRequest();
+      addRestock();
+      addRefund();
+    }
+    await cancelled();
+  }
+
+  /**
+   * Cancelling a confirmed order: the timeline says so before anything is undone, so that if
+   * this workflow stops midway reconciliation voids instead of capturing. Older runs did not.
+   */
+  async function recordCancelRequest(): Promise<void> {
+    if (!patched('2026-12-record-cancel-request')) return;
+    await orders.recordCancelRequest.executeWithOptions({ summary: 'record the cancel request' }, [{ orderId, actor: cancelRequest?.actor, reason: cancelRequest?.reason }]);
+  }
+
+  function addRestock(): void {
+    saga.add('restock', async () => {
+      await inventoryUndo.restockStock.executeWithOptions({ summary: 'restock (ops cancel)' }, [{ orderId, actor: cancelRequest?.actor }]);
+    });
+  }
+
+  function addRefund(): void {
+    saga.add(captured ? 'refund_payment' : 'void_authorization', async () => {
+      const r = await paymentsUndo.refundPayment.executeWithOptions({ summary: 'refund (ops cancel)' }, [{ orderId, paymentIntentId: state.paymentReference }]);
+      state.paymentStatus = r.outcome === 'refunded' ? 'REFUNDED' : r.outcome === 'voided' ? 'VOIDED' : state.paymentStatus;
+      publish();
+    });
+    if (captured) saga.drop('void_authorization');
+  }
+
+  async function steps(): Promise<CheckoutState> {
+    // ---- 1. record (done by intake when the input carries the order) ---------------------------
     publish();
+    story('recording', 'Recording the order');
+    recorded = lean && input.order ? input.order : await orders.recordOrder.executeWithOptions({ summary: 'record order (priced from the catalog)' }, [input]);
+    state.total = { amount: recorded.totalAmount, currency: recorded.currency };
+    if (recorded.status !== 'PENDING') {
+      // The order row is further along than this run (should not happen with REJECT_DUPLICATE):
+      // report it, never rewind it.
+      state.status = recorded.status;
+      publish();
+      await condition(allHandlersFinished);
+      return state;
+    }
+    publish();
+    if (recorded.unknownSkus.length > 0 || recorded.lines.length === 0) {
+      return finish('REJECTED', { code: 'unknown_sku', message: `Unknown or unavailable products: ${recorded.unknownSkus.join(', ') || 'none'}` });
+    }
+    if (cancelRequest) return cancelled();
+
+    // ---- 2. reserve stock --------------------------------------------------------------------
+    const units = recorded.lines.reduce((n, l) => n + l.quantity, 0);
+    story('reserving', `Reserving ${units} item${units === 1 ? '' : 's'}`);
+    saga.add('release_stock', async () => {
+      await inventoryUndo.releaseStock.executeWithOptions({ summary: 'release stock' }, [{ orderId }]);
+    });
+    try {
+      await inventory.reserveStock.executeWithOptions({ summary: `reserve ${units} item(s)` }, [{ orderId, lines: recorded.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: l.quantity })) }]);
+    } catch (err) {
+      if (failureType(err) === 'OutOfStock') {
+        // All-or-nothing: this attempt held nothing. But an earlier attempt that stalled may
+        // still commit a reservation late, so newer runs keep the release (a no-op when
+        // nothing is held); older runs dropped it — patched keeps their histories replayable.
+        if (!patched('2026-12-release-after-out-of-stock')) saga.drop('release_stock');
+        return finish('REJECTED', { code: 'out_of_stock', message: failureMessage(err) });
+      }
+      throw err;
+    }
+    if (cancelRequest) return cancelled();
+
+    // ---- 3. authorize ------------------------------------------------------------------------
+    // The undo goes in BEFORE the charge: if the response is lost, voidPayment finds the
+    // intent by order id (or finds none and does nothing).
+    saga.add('void_authorization', async () => {
+      const r = await paymentsUndo.voidPayment.executeWithOptions({ summary: 'void authorization' }, [{ orderId, paymentIntentId: state.paymentReference }]);
+      if (r.outcome === 'voided' || (r.outcome === 'noop' && r.paymentIntentId)) state.paymentStatus = state.paymentStatus === 'FAILED' ? 'FAILED' : 'VOIDED';
+      if (r.outcome === 'already_captured') {
+        await paymentsUndo.refundPayment.executeWithOptions({ summary: 'refund' }, [{ orderId, paymentIntentId: r.paymentIntentId }]);
+        state.paymentStatus = 'REFUNDED';
+      }
+      publish();
+    });
+    story('authorizing', `Authorizing ${totalText()}`);
+    let auth;
+    try {
+      auth = await payments.authorizePayment.executeWithOptions({ summary: `authorize ${totalText()}` }, [{
+        orderId, customerId: input.customerId, amount: recorded.totalAmount, currency: recorded.currency, paymentMethod: input.paymentMethod,
+      }]);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      if (failureType(err) !== 'PaymentDeclined') {
+        // A final provider error that is not a decline (invalid request, idempotency mismatch…):
+        // the order cannot be paid; undo what is held rather than failing the workflow with stock held.
+        log.error('authorization failed for good', { orderId, error: failureMessage(err) });
+        return finish('PAYMENT_FAILED', { code: 'payment_error', message: failureMessage(err) });
+      }
+      const details = failureDetails<DeclineDetails>(err);
+      state.paymentStatus = 'FAILED';
+      if (details?.paymentIntentId) state.paymentReference = details.paymentIntentId;
+      publish();
+      const code = details?.code === 'insufficient_funds' ? 'insufficient_funds' : 'payment_declined';
+      return finish('PAYMENT_FAILED', { code, message: failureMessage(err) });
+    }
+    state.paymentReference = auth.paymentIntentId;
+    // Cancelled while the charge was in flight: void + release at once. Older runs first
+    // marked the payment AUTHORIZED (one more search-attribute upsert): patched keeps them replayable.
+    if (cancelRequest && patched('2026-11-cancel-right-after-authorize')) return cancelled();
+
+    if (auth.outcome === 'requires_action') {
+      state.paymentStatus = 'REQUIRES_ACTION';
+      const deadline = Date.now() + paymentActionMs;
+      state.paymentActionDeadline = new Date(deadline).toISOString();
+      await transition('AWAITING_PAYMENT_ACTION', { reason: '3-D Secure authentication required' });
+      story('awaiting_payment_action', `Waiting for 3-D Secure until ${hhmm(deadline)}`);
+      const outcome = await awaitPaymentAction(deadline);
+      state.paymentActionDeadline = undefined;
+      if (outcome === 'cancelled') return cancelled();
+      if (outcome === 'timeout') return finish('PAYMENT_FAILED', { code: 'payment_action_timeout', message: 'The customer did not complete 3-D Secure in time' });
+      if (outcome === 'failed') {
+        state.paymentStatus = 'FAILED';
+        return finish('PAYMENT_FAILED', { code: 'payment_action_failed', message: '3-D Secure authentication failed' });
+      }
+    }
+    state.paymentStatus = 'AUTHORIZED';
+    // Lean runs index AUTHORIZED together with CONFIRMED one short step later (one upsert, not
+    // two); the Web UI's current details say "Confirming" meanwhile.
+    if (!lean) publish();
+    if (cancelRequest) return cancelled();
+
+    // ---- 4. confirm (commit stock + CONFIRMED in one transaction) -----------------------------
+    story('confirming', 'Confirming the order');
+    await orders.confirmOrder.executeWithOptions({ summary: 'commit stock + CONFIRMED' }, [{ orderId }]);
+    saga.drop('release_stock'); // the stock is committed now
+    state.status = 'CONFIRMED';
+    publish();
+
+    // ---- 5. capture --------------------------------------------------------------------------
+    await capture();
+
+    // ---- 6. aftercare: ops may still cancel (→ refund) or re-drive a failed capture ----------
+    const aftercareEnds = Date.now() + aftercareMs;
+    let redrivesSeen = redrives;
+    for (;;) {
+      story('done', captured ? `Captured ${totalText()}; open for ops until ${new Date(aftercareEnds).toISOString().slice(0, 10)}` : `Confirmed; capture failed — finance must look (${state.attention})`);
+      const remaining = aftercareEnds - Date.now();
+      if (remaining <= 0) break;
+      const woke = await condition(() => cancelRequest !== undefined || redrives !== redrivesSeen, remaining);
+      if (!woke) break;
+      if (cancelRequest) {
+        await recordCancelRequest();
+        // The units of a confirmed order that has not shipped go back on hand (runs after the refund).
+        if (patched('2026-12-restock-on-ops-cancel')) addRestock();
+        addRefund();
+        story('refunding', captured ? `Refunding ${totalText()}` : 'Voiding the authorization');
+        if (state.attention === 'capture_failed') {
+          // Nothing is left to capture once the order is cancelled and the hold voided.
+          await compensate();
+          await orders.flagOrder.executeWithOptions({ summary: 'clear attention' }, [{ orderId, attention: null, reason: 'order cancelled; authorization voided', dedupeKey: 'attention:cleared:capture_failed:cancelled' }]);
+          state.attention = undefined;
+          publish();
+        }
+        return cancelled();
+      }
+      redrivesSeen = redrives;
+      if (!captured) await capture();
+    }
     await condition(allHandlersFinished);
     return state;
   }
-  publish();
-  if (recorded.unknownSkus.length > 0 || recorded.lines.length === 0) {
-    return finish('REJECTED', { code: 'unknown_sku', message: `Unknown or unavailable products: ${recorded.unknownSkus.join(', ') || 'none'}` });
-  }
-  if (cancelRequest) return cancelled();
-
-  // ---- 2. reserve stock --------------------------------------------------------------------
-  const units = recorded.lines.reduce((n, l) => n + l.quantity, 0);
-  story('reserving', `Reserving ${units} item${units === 1 ? '' : 's'}`);
-  saga.add('release_stock', async () => {
-    await inventoryUndo.releaseStock.executeWithOptions({ summary: 'release stock' }, [{ orderId }]);
-  });
-  try {
-    await inventory.reserveStock.executeWithOptions({ summary: `reserve ${units} item(s)` }, [{ orderId, lines: recorded.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: l.quantity })) }]);
-  } catch (err) {
-    if (failureType(err) === 'OutOfStock') {
-      saga.drop('release_stock'); // all-or-nothing: nothing was held
-      return finish('REJECTED', { code: 'out_of_stock', message: failureMessage(err) });
-    }
-    throw err;
-  }
-  if (cancelRequest) return cancelled();
-
-  // ---- 3. authorize ------------------------------------------------------------------------
-  // The undo goes in BEFORE the charge: if the response is lost, voidPayment finds the
-  // intent by order id (or finds none and does nothing).
-  saga.add('void_authorization', async () => {
-    const r = await paymentsUndo.voidPayment.executeWithOptions({ summary: 'void authorization' }, [{ orderId, paymentIntentId: state.paymentReference }]);
-    if (r.outcome === 'voided' || (r.outcome === 'noop' && r.paymentIntentId)) state.paymentStatus = state.paymentStatus === 'FAILED' ? 'FAILED' : 'VOIDED';
-    if (r.outcome === 'already_captured') {
-      await paymentsUndo.refundPayment.executeWithOptions({ summary: 'refund' }, [{ orderId, paymentIntentId: r.paymentIntentId }]);
-      state.paymentStatus = 'REFUNDED';
-    }
-    publish();
-  });
-  story('authorizing', `Authorizing ${totalText()}`);
-  let auth;
-  try {
-    auth = await payments.authorizePayment.executeWithOptions({ summary: `authorize ${totalText()}` }, [{
-      orderId, customerId: input.customerId, amount: recorded.totalAmount, currency: recorded.currency, paymentMethod: input.paymentMethod,
-    }]);
-  } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    if (failureType(err) !== 'PaymentDeclined') {
-      // A final provider error that is not a decline (invalid request, idempotency mismatch…):
-      // the order cannot be paid; undo what is held rather than failing the workflow with stock held.
-      log.error('authorization failed for good', { orderId, error: failureMessage(err) });
-      return finish('PAYMENT_FAILED', { code: 'payment_error', message: failureMessage(err) });
-    }
-    const details = failureDetails<DeclineDetails>(err);
-    state.paymentStatus = 'FAILED';
-    if (details?.paymentIntentId) state.paymentReference = details.paymentIntentId;
-    publish();
-    const code = details?.code === 'insufficient_funds' ? 'insufficient_funds' : 'payment_declined';
-    return finish('PAYMENT_FAILED', { code, message: failureMessage(err) });
-  }
-  state.paymentReference = auth.paymentIntentId;
-  // Cancelled while the charge was in flight: void + release at once. Older runs first
-  // marked the payment AUTHORIZED (one more search-attribute upsert): patched keeps them replayable.
-  if (cancelRequest && patched('2026-11-cancel-right-after-authorize')) return cancelled();
-
-  if (auth.outcome === 'requires_action') {
-    state.paymentStatus = 'REQUIRES_ACTION';
-    const deadline = Date.now() + paymentActionMs;
-    state.paymentActionDeadline = new Date(deadline).toISOString();
-    await transition('AWAITING_PAYMENT_ACTION', { reason: '3-D Secure authentication required' });
-    story('awaiting_payment_action', `Waiting for 3-D Secure until ${hhmm(deadline)}`);
-    const outcome = await awaitPaymentAction(deadline);
-    state.paymentActionDeadline = undefined;
-    if (outcome === 'cancelled') return cancelled();
-    if (outcome === 'timeout') return finish('PAYMENT_FAILED', { code: 'payment_action_timeout', message: 'The customer did not complete 3-D Secure in time' });
-    if (outcome === 'failed') {
-      state.paymentStatus = 'FAILED';
-      return finish('PAYMENT_FAILED', { code: 'payment_action_failed', message: '3-D Secure authentication failed' });
-    }
-  }
-  state.paymentStatus = 'AUTHORIZED';
-  // Lean runs index AUTHORIZED together with CONFIRMED one short step later (one upsert, not
-  // two); the Web UI's current details say "Confirming" meanwhile.
-  if (!lean) publish();
-  if (cancelRequest) return cancelled();
-
-  // ---- 4. confirm (commit stock + CONFIRMED in one transaction) -----------------------------
-  story('confirming', 'Confirming the order');
-  await orders.confirmOrder.executeWithOptions({ summary: 'commit stock + CONFIRMED' }, [{ orderId }]);
-  saga.drop('release_stock'); // the stock is committed now
-  state.status = 'CONFIRMED';
-  publish();
-
-  // ---- 5. capture --------------------------------------------------------------------------
-  await capture();
-
-  // ---- 6. aftercare: ops may still cancel (→ refund) or re-drive a failed capture ----------
-  const aftercareEnds = Date.now() + aftercareMs;
-  let redrivesSeen = redrives;
-  for (;;) {
-    story('done', captured ? `Captured ${totalText()}; open for ops until ${new Date(aftercareEnds).toISOString().slice(0, 10)}` : `Confirmed; capture failed — finance must look (${state.attention})`);
-    const remaining = aftercareEnds - Date.now();
-    if (remaining <= 0) break;
-    const woke = await condition(() => cancelRequest !== undefined || redrives !== redrivesSeen, remaining);
-    if (!woke) break;
-    if (cancelRequest) {
-      saga.add(captured ? 'refund_payment' : 'void_authorization', async () => {
-        const r = await paymentsUndo.refundPayment.executeWithOptions({ summary: 'refund (ops cancel)' }, [{ orderId, paymentIntentId: state.paymentReference }]);
-        state.paymentStatus = r.outcome === 'refunded' ? 'REFUNDED' : r.outcome === 'voided' ? 'VOIDED' : state.paymentStatus;
-        publish();
-      });
-      if (captured) saga.drop('void_authorization');
-      story('refunding', captured ? `Refunding ${totalText()}` : 'Voiding the authorization');
-      if (state.attention === 'capture_failed') {
-        // Nothing is left to capture once the order is cancelled and the hold voided.
-        await compensate();
-        await orders.flagOrder.executeWithOptions({ summary: 'clear attention' }, [{ orderId, attention: null, reason: 'order cancelled; authorization voided', dedupeKey: 'attention:cleared:capture_failed:cancelled' }]);
-        state.attention = undefined;
-        publish();
-      }
-      return cancelled();
-    }
-    redrivesSeen = redrives;
-    if (!captured) await capture();
-  }
-  await condition(allHandlersFinished);
-  return state;
 
   // ---- step implementations ------------------------------------------------------------------
   async function awaitPaymentAction(deadline: number): Promise<'authorized' | 'failed' | 'timeout' | 'cancelled'> {
@@ -397,7 +457,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       const remaining = deadline - Date.now();
       const woke = remaining > 0 && (await condition(() => cancelRequest !== undefined || paymentUpdates.length > 0, remaining));
       if (cancelRequest) return 'cancelled';
-      if (!woke) return 'timeout';
+      if (!woke) {
+        // A challenge completed at the last second (its webhook not here yet) must not be
+        // voided: read the intent once more before giving up. Older runs gave up at once.
+        if (patched('2026-12-read-before-payment-action-timeout')) {
+          const last = await payments.syncPayment.executeWithOptions({ summary: 'read payment before the 3-D Secure deadline' }, [{ orderId, paymentIntentId: state.paymentReference }]);
+          if (last.providerStatus && AUTHORIZED_STATUSES.includes(last.providerStatus)) return 'authorized';
+        }
+        return 'timeout';
+      }
       paymentUpdates.length = 0;
       // Trust the provider, not the message: re-read the intent.
       const snap = await payments.syncPayment.executeWithOptions({ summary: 'read payment after webhook' }, [{ orderId, paymentIntentId: state.paymentReference }]);
@@ -412,7 +480,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     const scope = new CancellationScope();
     // An ops cancel interrupts capture retries; the refund step then reads the provider's
     // truth (the capture may or may not have happened) and refunds or voids accordingly.
-    void condition(() => cancelRequest !== undefined).then(() => scope.cancel());
+    // When the whole workflow is cancelled this wait rejects: ignore it (checkout() compensates).
+    void condition(() => cancelRequest !== undefined).then(() => scope.cancel(), () => undefined);
     try {
       const snap = await scope.run(() =>
         payments.capturePayment.executeWithOptions(

@@ -90,7 +90,7 @@ export type CheckoutStep =
   | 'done';
 
 export interface CompensationRecord {
-  kind: 'release_stock' | 'void_authorization' | 'refund_payment';
+  kind: 'release_stock' | 'void_authorization' | 'refund_payment' | 'restock';
   outcome: 'done' | 'failed' | 'pending';
   attempts: number;
   lastError?: string;

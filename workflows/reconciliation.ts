@@ -1,14 +1,16 @@
 // Payment reconciliation (id `reconciliation-<runId>`), started by the Temporal Schedule
 // RECONCILIATION_SCHEDULE_ID (overlap SKIP) or on demand by finance (POST /v1/finance/reconciliations).
 //   begin run (window) → scan provider vs. our records (findings saved) → repair each finding → complete
-// Money-moving repairs call the checkout's own payment activities with the checkout's keys
-// (`order-<id>:void|refund|capture`): running twice, or next to live checkouts, cannot
-// double-refund or double-capture. Every step is idempotent, so a crashed run resumes.
+// Money-moving repairs call the checkout's own payment activities (provider truth first, the
+// checkout's keys) and only for orders whose workflow is closed — an open one is signalled and
+// acts itself: running twice, or next to live checkouts, cannot double-refund or double-capture.
+// Every step is idempotent, so a crashed run resumes.
 import {
   ActivityFailure,
   ApplicationFailure,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -18,7 +20,7 @@ import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
 import type { RepairTask, ReconciliationActivities } from '../activities/reconciliation.ts';
 import { TASK_QUEUES, orderWorkflowId, type ReconciliationInput, type ReconciliationSummary } from './contracts.ts';
-import { paymentUpdateSignal } from './messages.ts';
+import { paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from './messages.ts';
 import { SA } from './search-attributes.ts';
 
 const recon = proxyActivities<ReconciliationActivities>({
@@ -56,6 +58,20 @@ async function repair(t: RepairTask, capturedPolicy: ReconciliationInput['captur
   if (!check.proceed) return { outcome: check.reason ?? 'no_longer_applies', resolved: true };
   const orderId = check.orderId ?? t.orderId;
   const paymentIntentId = check.paymentIntentId ?? t.paymentIntentId ?? undefined;
+  // 2026-12: money is moved here only for an order whose workflow is closed. An open workflow
+  // owns its payment (it may be cancelling, or retrying this very capture with its own
+  // parameters): it gets a signal and acts itself; the finding stays open until it has.
+  if (orderId && check.ownIntent && (check.action === 'void' || check.action === 'refund' || check.action === 'capture') && patched('2026-12-reconciliation-defers-to-open-workflows')) {
+    try {
+      const handle = getExternalWorkflowHandle(orderWorkflowId(orderId));
+      const why = { actor: 'reconciliation', reason: `reconciliation finding ${t.findingId}: ${t.kind}` };
+      if (check.action === 'capture') await handle.signal(redriveCaptureSignal, why);
+      else await handle.signal(retryCompensationSignal, why);
+      return { outcome: 'workflow_signalled', resolved: false, details: { signal: check.action === 'capture' ? 'redriveCapture' : 'retryCompensation' } };
+    } catch {
+      // no running workflow: repair directly below
+    }
+  }
   try {
     switch (check.action) {
       case 'void': {
@@ -69,7 +85,7 @@ async function repair(t: RepairTask, capturedPolicy: ReconciliationInput['captur
       }
       case 'capture': {
         try {
-          const r = await payments.capturePayment({ orderId: orderId!, paymentIntentId: paymentIntentId! });
+          const r = await payments.capturePayment({ orderId: orderId!, paymentIntentId: paymentIntentId!, amount: check.amount });
           return { outcome: r.paymentStatus === 'CAPTURED' || r.paymentStatus === 'REFUNDED' ? 'captured' : `capture_${r.providerStatus}`, resolved: r.paymentStatus === 'CAPTURED' || r.paymentStatus === 'REFUNDED' };
         } catch (err) {
           const why = `capture retried by reconciliation and still failing: ${failureText(err)}`;
@@ -118,6 +134,24 @@ export async function reconciliation(input: ReconciliationInput): Promise<Reconc
     for (const t of scan.repairs) {
       const o = await repair(t, input.capturedPolicy);
       await recon.recordReconciliationRepair({ findingId: t.findingId, kind: t.kind, ...o });
+    }
+    // 2026-12: orders left behind by their workflow (terminated, reset, cancelled before it
+    // could compensate). An open workflow is only nudged (it acts itself); a closed one's order
+    // is repaired here. Older runs had no such step.
+    if (scan.stranded?.length && patched('2026-12-stranded-orders')) {
+      for (const s of scan.stranded) {
+        try {
+          await getExternalWorkflowHandle(orderWorkflowId(s.orderId)).signal(retryCompensationSignal, { actor: 'reconciliation', reason: `order ${s.status} (${s.reason}) looked stranded` });
+          continue; // the workflow is running: it settles the order itself
+        } catch {
+          // no running workflow: repair below
+        }
+        try {
+          await recon.repairStrandedOrder({ runId, orderId: s.orderId });
+        } catch (err) {
+          log.warn('stranded order repair failed; the next run retries', { orderId: s.orderId, error: failureText(err) });
+        }
+      }
     }
     const summary = await recon.completeReconciliationRun({ runId, status: 'COMPLETED', ...scanned });
     markVisibility(summary);

@@ -1488,6 +1488,12 @@ export interface components {
                 unitPrice: components["schemas"]["Money"];
             }[];
             payment: {
+                action?: {
+                    clientSecret: string;
+                    redirectUrl?: string;
+                    /** @constant */
+                    type: "authenticate";
+                };
                 reference?: string;
                 /** @enum {string} */
                 status: "PENDING" | "REQUIRES_ACTION" | "AUTHORIZED" | "CAPTURED" | "VOIDED" | "REFUNDED" | "FAILED";

@@ -121,7 +121,12 @@ export const OrderResource = z
     status: z.enum(ORDER_STATUSES),
     items: z.array(z.object({ sku: Sku, name: z.string(), quantity: z.number().int(), unitPrice: Money, lineTotal: Money })),
     total: Money,
-    payment: z.object({ status: z.enum(PAYMENT_STATUSES), reference: z.string().optional() }),
+    payment: z.object({
+      status: z.enum(PAYMENT_STATUSES),
+      reference: z.string().optional(),
+      /** While the payment requires 3-D Secure: what Stripe.js (clientSecret) or a browser (redirectUrl) needs. Owner and ops only. */
+      action: z.object({ type: z.literal('authenticate'), clientSecret: z.string(), redirectUrl: z.string().optional() }).optional(),
+    }),
     failure: z.object({ code: z.string(), message: z.string() }).optional(),
     createdAt: Timestamp,
     updatedAt: Timestamp,

@@ -49,7 +49,27 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   PUBLIC_BASE_URL: z.string().url().optional(),
   BODY_LIMIT: z.string().default('100kb'),
-  TRUST_PROXY: bool.default(false),
+  /**
+   * Which proxies may set X-Forwarded-For: "false", a hop count (1 = the one load balancer in
+   * front) or a comma list of addresses/CIDRs (or loopback, linklocal, uniquelocal). "true"
+   * (trust everyone) is refused: any client could then spoof its IP past the rate limits.
+   */
+  TRUST_PROXY: z.string().default('false').transform((v, ctx) => {
+    const t = v.trim();
+    if (['false', '0', 'no'].includes(t)) return false as const;
+    if (/^\d+$/.test(t)) return Number(t);
+    if (['true', 'yes'].includes(t)) {
+      ctx.addIssue({ code: 'custom', message: 'trusting every proxy lets any client spoof X-Forwarded-For; give a hop count (e.g. 1) or the proxies\' addresses/CIDRs' });
+      return z.NEVER;
+    }
+    const list = t.split(',').map((x) => x.trim()).filter(Boolean);
+    const ok = list.length > 0 && list.every((x) => ['loopback', 'linklocal', 'uniquelocal'].includes(x) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x));
+    if (!ok) {
+      ctx.addIssue({ code: 'custom', message: 'false, a hop count, or a comma list of IP addresses / CIDRs (loopback, linklocal, uniquelocal allowed)' });
+      return z.NEVER;
+    }
+    return list;
+  }),
   /** Share of successful (< 400) requests written to the access log; errors are always logged. */
   HTTP_LOG_SUCCESS_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
   /** Admission control: orders in progress (PENDING) above which POST /v1/orders answers 429 over_capacity; 0 = off. */
@@ -58,6 +78,8 @@ export const envSchema = z.object({
   // Storage
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/checkout'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** How long a query waits for a free pool connection before failing (retryably); keep it below the activities' 30 s timeout. */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(10_000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379/0'),
   REDIS_KEY_PREFIX: z.string().default('checkout:'),
 
@@ -110,6 +132,8 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
+  /** Tokens must carry `exp` and `iat`; older than this (by `iat`) they are refused whatever their `exp`. */
+  AUTH_JWT_MAX_AGE: duration.default('24h'),
   DEV_TOKENS: bool.optional(),
 
   // Payload encryption (src/infra/payload-codec.ts): every payload Temporal stores
@@ -159,6 +183,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.NODE_ENV === 'production' && e.AUTH_JWT_ALGORITHM === 'HS256' && e.AUTH_JWT_SECRET === envSchema.shape.AUTH_JWT_SECRET.parse(undefined)) {
     throw new ConfigError(['AUTH_JWT_SECRET: the development default must not be used in production']);
+  }
+  if (e.NODE_ENV === 'production' && e.AUTH_JWT_ALGORITHM === 'HS256' && new TextEncoder().encode(e.AUTH_JWT_SECRET).length < 32) {
+    throw new ConfigError(['AUTH_JWT_SECRET: an HS256 secret must be at least 32 bytes in production']);
+  }
+  // Production talks to the provider it was told to, with the secret it was given: no defaults.
+  if (e.NODE_ENV === 'production' && cleaned.STRIPE_API_BASE === undefined) {
+    throw new ConfigError(['STRIPE_API_BASE: must be set in production ("stripe" for the real API); the default is the local sandbox']);
+  }
+  if (e.NODE_ENV === 'production' && (cleaned.STRIPE_WEBHOOK_SECRET === undefined || (e.STRIPE_API_BASE === 'stripe' && e.STRIPE_WEBHOOK_SECRET === envSchema.shape.STRIPE_WEBHOOK_SECRET.parse(undefined)))) {
+    throw new ConfigError(['STRIPE_WEBHOOK_SECRET: must be set in production, and the public development value is refused with the real Stripe API']);
   }
   if (e.NODE_ENV === 'production' && e.DEV_TOKENS) {
     throw new ConfigError(['DEV_TOKENS: minting tokens over HTTP is for development only and must not be enabled in production']);
@@ -215,7 +249,7 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       logSuccessSample: e.HTTP_LOG_SUCCESS_SAMPLE,
     },
     admission: { maxInFlight: e.ADMISSION_MAX_IN_FLIGHT },
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -264,6 +298,7 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_JWT_ISSUER,
       audience: e.AUTH_JWT_AUDIENCE,
+      maxAgeSeconds: Math.floor(parseDuration(e.AUTH_JWT_MAX_AGE) / 1000),
     },
     pages: {
       /** POST /v1/dev/tokens mints tokens for /demo and /console/finance; on by default outside production, refused in production. */

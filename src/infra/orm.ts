@@ -14,12 +14,20 @@ import type { Config } from './config.ts';
 export type { EntityManager };
 export const entities = [Category, Brand, Product, Warehouse, InventoryLevel, Reservation, Customer, Order, OrderItem, OrderEvent, Payment, PaymentEvent, ReconciliationRun, ReconciliationFinding];
 
-export function ormConfig(database: Config['database']) {
+/** Default wait for a free pool connection: below the activities' 30 s start-to-close timeout. */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 10_000;
+
+type DatabaseOptions = Pick<Config['database'], 'url' | 'poolMax'> & { acquireTimeoutMs?: number };
+
+export function ormConfig(database: DatabaseOptions) {
   return defineConfig({
     clientUrl: database.url,
     entities,
     extensions: [Migrator],
     pool: { min: 0, max: database.poolMax },
+    // pg waits for a free connection for ever by default: an attempt stalled behind a full pool
+    // would outlive its activity timeout and act late (a "zombie" reserve). Fail it instead.
+    driverOptions: { connectionTimeoutMillis: database.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS },
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     // Entities are plain schemas (no decorators), so no reflection is needed.
     discovery: { warnWhenNoEntities: true },
@@ -27,7 +35,7 @@ export function ormConfig(database: Config['database']) {
   });
 }
 
-export async function initOrm(database: Config['database']): Promise<MikroORM> {
+export async function initOrm(database: DatabaseOptions): Promise<MikroORM> {
   return MikroORM.init(ormConfig(database));
 }
 

@@ -5,7 +5,8 @@
 // No oversell under any concurrency: every increment of `reserved` is a guarded update
 // (`... where on_hand - reserved >= qty`), which Postgres re-evaluates on the newest row
 // version after waiting for a concurrent writer; the check constraint backs it up.
-// Deadlock-free: rows are always touched in (sku, warehouse priority, code) order.
+// Deadlock-free: levels are always locked in (sku, warehouse priority, code) order — reserve
+// by walking them so, commit/release/restock by locking them so before updating (lockLevels).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReservationState } from './entities.ts';
 
@@ -37,6 +38,16 @@ export interface Shortage {
   available: number;
 }
 
+/** The order is no longer PENDING (rejected, cancelled…): a late attempt must not reserve for it. */
+export class OrderNotPendingError extends Error {
+  readonly status: string | undefined;
+  constructor(orderId: string, status: string | undefined) {
+    super(`Order ${orderId} is ${status ?? 'missing'}, not PENDING: nothing reserved`);
+    this.name = 'OrderNotPendingError';
+    this.status = status;
+  }
+}
+
 /** Not enough stock for at least one line; nothing was reserved. */
 export class OutOfStockError extends Error {
   readonly shortages: Shortage[];
@@ -58,6 +69,21 @@ async function rowsOf(em: EntityManager, orderId: string): Promise<ReservationRo
   return em.getConnection().execute<ReservationRow[]>(
     'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse for update',
     [orderId], 'all', em.getTransactionContext(),
+  );
+}
+
+/**
+ * Locks the inventory levels these rows touch in the same order reserveStock takes them
+ * (sku, warehouse priority, warehouse code), before any update: commit, release and restock
+ * then never wait on a reserve (or each other) in the opposite order — no deadlock.
+ */
+async function lockLevels(em: EntityManager, rows: Pick<ReservationRow, 'sku' | 'warehouse'>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await em.getConnection().execute(
+    `select l.id from inventory_levels l join warehouses w on w.code = l.warehouse
+      where (l.sku, l.warehouse) in (${rows.map(() => '(?, ?)').join(', ')})
+      order by l.sku, w.priority, w.code for update of l`,
+    rows.flatMap((r) => [r.sku, r.warehouse]), 'all', em.getTransactionContext(),
   );
 }
 
@@ -84,6 +110,12 @@ export async function reserveStock(em: EntityManager, orderId: string, lines: Re
     await lockOrder(tx, orderId);
     const existing = await rowsOf(tx, orderId);
     if (existing.length > 0) return { orderId, state: stateOf(existing), allocations: toAllocations(existing), created: false };
+    // Only for an order still PENDING, read under the order row's lock: a transition (to
+    // REJECTED, CANCELLED…) waits for this transaction or this one sees its result. A late
+    // attempt of this step (stalled, then retried and failed) can never hold stock for an
+    // order that was settled meanwhile.
+    const [order] = await conn.execute<{ status: string }[]>('select status from orders where id = ? for share', [orderId], 'all', ctx);
+    if (order && order.status !== 'PENDING') throw new OrderNotPendingError(orderId, order.status);
 
     const ordered = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineNo - b.lineNo));
     const allocations: Allocation[] = [];
@@ -152,6 +184,7 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
     const rows = await rowsOf(tx, orderId);
     if (rows.length === 0) return { committed: 0, state: 'NONE' as const };
     const held = rows.filter((r) => r.state === 'HELD');
+    await lockLevels(tx, held);
     let units = 0;
     for (const r of held) {
       const sql = to === 'COMMITTED'
@@ -165,6 +198,34 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
       await conn.execute(`update reservations set state = ?, updated_at = now() where order_id = ? and state = 'HELD'`, [to, orderId], 'all', ctx);
     }
     return { committed: units, state: held.length > 0 ? to : stateOf(rows) };
+  });
+}
+
+/**
+ * Ops cancel of a confirmed, unshipped order: puts its COMMITTED units back on hand (the rows
+ * become RELEASED) and writes a `restocked` row in the order's timeline, in one transaction.
+ * Idempotent: nothing COMMITTED → nothing to do.
+ */
+export async function restockCommitted(em: EntityManager, orderId: string, actor = 'system'): Promise<{ restocked: number }> {
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
+    await lockOrder(tx, orderId);
+    const committed = (await rowsOf(tx, orderId)).filter((r) => r.state === 'COMMITTED');
+    if (committed.length === 0) return { restocked: 0 };
+    await lockLevels(tx, committed);
+    let units = 0;
+    for (const r of committed) {
+      await conn.execute('update inventory_levels set on_hand = on_hand + ?, updated_at = now() where sku = ? and warehouse = ?', [r.quantity, r.sku, r.warehouse], 'all', ctx);
+      units += r.quantity;
+    }
+    await conn.execute(`update reservations set state = 'RELEASED', updated_at = now() where order_id = ? and state = 'COMMITTED'`, [orderId], 'all', ctx);
+    await conn.execute(
+      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+       select id, 'restocked', status, status, ?, ?, 'restocked' from orders where id = ? on conflict (order_id, dedupe_key) do nothing`,
+      [`${units} unit(s) back on hand`, actor, orderId], 'all', ctx,
+    );
+    return { restocked: units };
   });
 }
 

@@ -16,10 +16,17 @@ export interface OrderResource {
   status: OrderStatus;
   items: { sku: string; name: string; quantity: number; unitPrice: Money; lineTotal: Money }[];
   total: Money;
-  payment: { status: PaymentStatus; reference?: string };
+  /** `action`: how the customer completes 3-D Secure, while the payment requires it (owner and ops only — see the routes). */
+  payment: { status: PaymentStatus; reference?: string; action?: PaymentAction };
   failure?: { code: string; message: string };
   createdAt: string;
   updatedAt: string;
+}
+
+export interface PaymentAction {
+  type: 'authenticate';
+  clientSecret: string;
+  redirectUrl?: string;
 }
 
 export interface OrderEventResource {
@@ -54,6 +61,7 @@ type OrderRow = {
   created_key: string;
   payment_status: PaymentStatus | null;
   payment_reference: string | null;
+  payment_action?: PaymentAction | null;
 };
 type ItemRow = { order_id: string; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string };
 
@@ -63,7 +71,10 @@ const SELECT_ORDERS = `
   select o.id, o.customer_id, o.status, o.currency, o.total_amount, o.failure_code, o.failure_message,
          o.idempotency_key, o.request_fingerprint, o.created_at, o.updated_at,
          to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key,
-         p.status as payment_status, p.provider_reference as payment_reference
+         p.status as payment_status, p.provider_reference as payment_reference,
+         case when p.status = 'REQUIRES_ACTION' then
+           (select e.payload->'action' from payment_events e where e.order_id = o.id and e.payload->'action' is not null order by e.id desc limit 1)
+         end as payment_action
     from orders o left join payments p on p.order_id = o.id`;
 
 /** The one place the Order resource is shaped (the ETag hashes this exact JSON). */
@@ -81,7 +92,11 @@ function toResource(r: Omit<OrderRow, 'idempotency_key' | 'request_fingerprint' 
       lineTotal: { amount: it.unit_price_amount * it.quantity, currency: it.currency.trim() },
     })),
     total: { amount: r.total_amount, currency },
-    payment: { status: r.payment_status ?? 'PENDING', ...(r.payment_reference ? { reference: r.payment_reference } : {}) },
+    payment: {
+      status: r.payment_status ?? 'PENDING',
+      ...(r.payment_reference ? { reference: r.payment_reference } : {}),
+      ...(r.payment_status === 'REQUIRES_ACTION' && r.payment_action ? { action: r.payment_action } : {}),
+    },
     ...(r.failure_code ? { failure: { code: r.failure_code, message: r.failure_message ?? r.failure_code } } : {}),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
@@ -98,8 +113,18 @@ export function recordedToResource(o: RecordedOrder, createdAt: Date): OrderReco
   return { order, idempotencyKey: '', requestFingerprint: o.requestFingerprint, createdAtKey: createdAt.toISOString() };
 }
 
+/** The order as this caller may see it: `payment.action` (a client secret) only for the owner and ops. */
+export function orderViewFor(order: OrderResource, viewer: { sub: string; ops: boolean }): OrderResource {
+  if (!order.payment.action || viewer.ops || viewer.sub === order.customerId) return order;
+  const { action: _action, ...payment } = order.payment;
+  return { ...order, payment };
+}
+
 /** Strong ETag: a hash of the exact JSON representation, so it changes exactly when the body does. */
 export const etagOf = (order: OrderResource): string => `"${createHash('sha256').update(JSON.stringify(order)).digest('base64url').slice(0, 27)}"`;
+
+/** Timeline rows for staff only: attention flags and the ops audit trail. */
+export const INTERNAL_EVENT_TYPES = ['attention_flagged', 'attention_cleared', 'ops_action'];
 
 export function createOrderReadModel(orm: MikroORM) {
   const conn = () => orm.em.getConnection();
@@ -153,19 +178,26 @@ export function createOrderReadModel(orm: MikroORM) {
     },
 
     /** The timeline, oldest first; keyset paging on the event id. */
-    async events(orderId: string, q: { limit: number; afterId?: number }): Promise<{ data: (OrderEventResource & { id: number })[]; hasMore: boolean }> {
+    /**
+     * The timeline, oldest first. `customer` = the order's owner is reading: internal rows
+     * (attention flags, ops audit rows) are left out, and the reason and actor of what staff
+     * or reconciliation did are not shown — only the customer's own words and the system's.
+     */
+    async events(orderId: string, q: { limit: number; afterId?: number; customer?: string }): Promise<{ data: (OrderEventResource & { id: number })[]; hasMore: boolean }> {
+      const internal = q.customer !== undefined ? `and type not in (${INTERNAL_EVENT_TYPES.map(() => '?').join(', ')})` : '';
       const rows = await conn().execute<{ id: string | number; type: string; status: OrderStatus; at: Date | string; reason: string | null; actor: string | null }[]>(
-        `select id, type, status, at, reason, actor from order_events where order_id = ? ${q.afterId !== undefined ? 'and id > ?' : ''} order by id limit ?`,
-        [orderId, ...(q.afterId !== undefined ? [q.afterId] : []), q.limit + 1],
+        `select id, type, status, at, reason, actor from order_events where order_id = ? ${internal} ${q.afterId !== undefined ? 'and id > ?' : ''} order by id limit ?`,
+        [orderId, ...(q.customer !== undefined ? INTERNAL_EVENT_TYPES : []), ...(q.afterId !== undefined ? [q.afterId] : []), q.limit + 1],
       );
+      const shown = (actor: string | null) => q.customer === undefined || actor === null || actor === 'system' || actor === q.customer;
       return {
         data: rows.slice(0, q.limit).map((r) => ({
           id: Number(r.id),
           type: r.type,
           status: r.status,
           at: iso(r.at),
-          ...(r.reason ? { reason: r.reason } : {}),
-          ...(r.actor ? { actor: r.actor } : {}),
+          ...(r.reason && shown(r.actor) ? { reason: r.reason } : {}),
+          ...(r.actor && shown(r.actor) ? { actor: r.actor } : {}),
         })),
         hasMore: rows.length > q.limit,
       };

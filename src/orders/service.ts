@@ -10,6 +10,7 @@ import type { Metrics } from '../infra/metrics.ts';
 import { orderChannel } from '../infra/redis.ts';
 import { canTransition, isSettled, type OrderStatus } from './status.ts';
 import { commitReservation } from '../inventory/service.ts';
+import { IntakeRejection, priceLines } from './intake.ts';
 import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
 
 export interface OrderServiceDeps {
@@ -57,6 +58,16 @@ export interface TransitionResult {
 }
 
 type OrderRow = { id: string; customer_id: string; status: OrderStatus; currency: string; total_amount: number; request_fingerprint: string; created_at: Date; attention: string | null };
+
+/** The order cannot be priced (mixed currencies, a total no card payment can take): retrying cannot help. */
+export class InvalidOrderError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'InvalidOrderError';
+    this.code = code;
+  }
+}
 
 /** Publishes "order changed" for long-polling readers. Swallows (and logs) Redis errors. */
 export async function notifyOrderChanged(deps: OrderServiceDeps, orderId: string, status: string): Promise<void> {
@@ -106,11 +117,22 @@ export async function recordOrder(em: EntityManager, input: CheckoutInput): Prom
         : [];
       const bySku = new Map(products.map((p) => [p.sku, p]));
       const unknownSkus = skus.filter((s) => !bySku.has(s));
-      const currency = (products[0]?.currency ?? 'USD').trim();
-      const priced = input.lines
-        .map((l, i) => ({ l, i, p: bySku.get(l.sku) }))
-        .filter((x) => x.p !== undefined)
-        .map(({ l, i, p }) => ({ lineNo: i + 1, sku: l.sku, name: p!.name, quantity: l.quantity, unitPrice: p!.price_amount }));
+      // The known lines are priced by the intake's rules: one currency per order (never a sum
+      // of two), a total a card payment can take. Unknown skus are reported, not priced.
+      const known = input.lines.map((l, i) => ({ l, i })).filter(({ l }) => bySku.has(l.sku));
+      let currency = 'USD';
+      let priced: { lineNo: number; sku: string; name: string; quantity: number; unitPrice: number }[] = [];
+      if (known.length) {
+        let p: ReturnType<typeof priceLines>;
+        try {
+          p = priceLines({ lines: known.map(({ l }) => l) }, products);
+        } catch (err) {
+          if (err instanceof IntakeRejection) throw new InvalidOrderError(err.code, err.message);
+          throw err;
+        }
+        currency = p.currency;
+        priced = p.lines.map((line, j) => ({ lineNo: known[j].i + 1, sku: line.sku, name: line.name, quantity: line.quantity, unitPrice: line.unitPrice.amount }));
+      }
       const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
 
       await conn.execute('insert into customers (id) values (?) on conflict (id) do nothing', [input.customerId], 'all', ctx);
@@ -201,6 +223,20 @@ export async function confirmOrder(em: EntityManager, deps: OrderServiceDeps, or
     await notifyOrderChanged(deps, orderId, r.status);
   }
   return { orderId, from: r.from, status: r.status, changed: r.changed, committedUnits: r.committedUnits };
+}
+
+/**
+ * Records on the timeline that the order is being cancelled, before the compensations run: if
+ * the workflow stops midway, reconciliation must void, not capture (idempotent).
+ */
+export async function recordCancelRequest(em: EntityManager, r: { orderId: string; actor?: string; reason?: string }): Promise<{ recorded: boolean }> {
+  const inserted = await em.getConnection().execute<{ id: number }[]>(
+    `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
+     select id, 'cancel_requested', status, status, ?, ?, 'cancel_requested' from orders where id = ?
+     on conflict (order_id, dedupe_key) do nothing returning id`,
+    [r.reason ?? 'cancellation requested', r.actor ?? 'system', r.orderId],
+  );
+  return { recorded: inserted.length > 0 };
 }
 
 /** Sets (or clears, with null) the attention flag and records it on the timeline. */

@@ -23,6 +23,10 @@ export interface ProviderPaymentIntent {
   lastPaymentError?: { code?: string; declineCode?: string; message?: string } | null;
   /** Sum of succeeded refunds. */
   amountRefunded: number;
+  /** What the customer's browser needs to complete 3-D Secure (Stripe.js), while requires_action. */
+  clientSecret?: string;
+  /** The provider's next action: a page to send the customer to, when it gives one. */
+  nextAction?: { type: string; redirectUrl?: string } | null;
 }
 
 export interface ProviderRefund {
@@ -102,5 +106,33 @@ export class PaymentProviderError extends Error {
     this.retryable = opts.retryable;
     this.code = opts.code;
     this.httpStatus = opts.httpStatus;
+  }
+}
+
+/** The domain code for a card decline. */
+export function declineCode(declineCodeValue: string | undefined | null): 'payment_declined' | 'insufficient_funds' {
+  return declineCodeValue === 'insufficient_funds' ? 'insufficient_funds' : 'payment_declined';
+}
+
+/**
+ * What an existing intent means for the authorize step. Used for a fresh create, a replayed
+ * one and an intent found by order (provider truth), so all three decide alike.
+ */
+export function authorizeOutcomeOf(intent: ProviderPaymentIntent): AuthorizeOutcome {
+  switch (intent.status) {
+    case 'requires_capture':
+    case 'succeeded':
+      return { kind: 'authorized', intent };
+    case 'requires_action':
+      return { kind: 'requires_action', intent };
+    case 'processing':
+      throw new PaymentProviderError(`authorize: PaymentIntent ${intent.id} is still processing`, { retryable: true, code: 'payment_processing' });
+    case 'canceled':
+      return { kind: 'declined', code: intent.cancellationReason === 'automatic' ? 'authorization_expired' : 'cancelled', message: `PaymentIntent ${intent.id} was canceled`, intent };
+    default: {
+      const e = intent.lastPaymentError;
+      const code = e?.code === 'payment_intent_authentication_failure' ? 'payment_action_failed' : declineCode(e?.declineCode);
+      return { kind: 'declined', code, declineCode: e?.declineCode, message: e?.message ?? 'The payment was declined.', intent };
+    }
   }
 }

@@ -50,12 +50,13 @@ export function paymentStatusOf(intent: Pick<ProviderPaymentIntent, 'status' | '
   }
 }
 
-/** Creates the order's payments row if it does not exist yet (PENDING). */
-export async function ensurePayment(em: EntityManager, p: { orderId: string; provider: string; amount: number; currency: string }): Promise<void> {
-  await em.getConnection().execute(
-    `insert into payments (id, order_id, provider, amount, currency, status) values (?, ?, ?, ?, ?, 'PENDING') on conflict (order_id) do nothing`,
+/** Creates the order's payments row if it does not exist yet (PENDING); true when this call created it. */
+export async function ensurePayment(em: EntityManager, p: { orderId: string; provider: string; amount: number; currency: string }): Promise<boolean> {
+  const rows = await em.getConnection().execute<{ id: string }[]>(
+    `insert into payments (id, order_id, provider, amount, currency, status) values (?, ?, ?, ?, ?, 'PENDING') on conflict (order_id) do nothing returning id`,
     [randomUUID(), p.orderId, p.provider, p.amount, p.currency.toUpperCase()], 'all', em.getTransactionContext(),
   );
+  return rows.length > 0;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import {
-  PaymentProviderError,
+  PaymentProviderError, authorizeOutcomeOf, declineCode,
   type AuthorizeOutcome, type AuthorizeRequest, type ListWindow, type Page, type PaymentProvider, type ProviderEvent,
   type ProviderIntentStatus, type ProviderPaymentIntent, type ProviderRefund,
 } from './provider.ts';
@@ -50,6 +50,8 @@ export function toProviderIntent(pi: Stripe.PaymentIntent): ProviderPaymentInten
     cancellationReason: pi.cancellation_reason ?? null,
     lastPaymentError: err ? { code: err.code ?? undefined, declineCode: err.decline_code ?? undefined, message: err.message ?? undefined } : null,
     amountRefunded: charge?.amount_refunded ?? 0,
+    clientSecret: pi.client_secret ?? undefined,
+    nextAction: pi.next_action ? { type: pi.next_action.type, redirectUrl: pi.next_action.redirect_to_url?.url ?? undefined } : null,
   };
 }
 
@@ -71,10 +73,6 @@ function toProviderEvent(e: Stripe.Event): ProviderEvent {
   return { id: e.id, type: e.type, created: e.created, paymentIntentId: typeof pi === 'string' ? pi : undefined, object };
 }
 
-/** The domain code for a card decline. */
-export function declineCode(declineCodeValue: string | undefined | null): 'payment_declined' | 'insufficient_funds' {
-  return declineCodeValue === 'insufficient_funds' ? 'insufficient_funds' : 'payment_declined';
-}
 
 /**
  * Maps an SDK error to a PaymentProviderError: connection errors, 5xx, 409 (a concurrent
@@ -130,25 +128,6 @@ export function createStripeProvider(config: Config['stripe'], deps: StripeProvi
     return toProviderIntent(await call('retrieve', () => stripe.paymentIntents.retrieve(paymentIntentId, expandCharge)));
   }
 
-  function outcomeFor(intent: ProviderPaymentIntent): AuthorizeOutcome {
-    switch (intent.status) {
-      case 'requires_capture':
-      case 'succeeded':
-        return { kind: 'authorized', intent };
-      case 'requires_action':
-        return { kind: 'requires_action', intent };
-      case 'processing':
-        throw new PaymentProviderError(`authorize: PaymentIntent ${intent.id} is still processing`, { retryable: true, code: 'payment_processing' });
-      case 'canceled':
-        return { kind: 'declined', code: intent.cancellationReason === 'automatic' ? 'authorization_expired' : 'cancelled', message: `PaymentIntent ${intent.id} was canceled`, intent };
-      default: {
-        const e = intent.lastPaymentError;
-        const code = e?.code === 'payment_intent_authentication_failure' ? 'payment_action_failed' : declineCode(e?.declineCode);
-        return { kind: 'declined', code, declineCode: e?.declineCode, message: e?.message ?? 'The payment was declined.', intent };
-      }
-    }
-  }
-
   return {
     name: 'stripe',
     stripe,
@@ -173,7 +152,7 @@ export function createStripeProvider(config: Config['stripe'], deps: StripeProvi
         // A replay returns the response as it was first sent; the intent may have moved on since
         // (3-D Secure completed, voided, expired), so read its current state.
         const replayed = pi.lastResponse?.headers?.['idempotent-replayed'] === 'true';
-        const result = outcomeFor(replayed ? toProviderIntent(await stripe.paymentIntents.retrieve(pi.id, expandCharge)) : toProviderIntent(pi));
+        const result = authorizeOutcomeOf(replayed ? toProviderIntent(await stripe.paymentIntents.retrieve(pi.id, expandCharge)) : toProviderIntent(pi));
         outcome = result.kind;
         return result;
       } catch (err) {

@@ -14,12 +14,17 @@ export const FINDING_KINDS = [
   'ledger_missing_refund',
   'ledger_missing_event',
   'missed_webhook',
+  // From our own records: an order whose workflow is gone without settling it, and a settled
+  // order that still holds stock (see stranded.ts).
+  'stranded_order',
+  'held_stock_settled_order',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /**
- * What a finding's repair does. Money-moving repairs use the checkout's idempotency keys
- * (`order-<id>:void|capture|refund`), so they can never double-charge or double-refund.
+ * What a finding's repair does. Money-moving repairs go through the checkout's payment
+ * activities (provider truth first, the checkout's keys; docs/money-calls.md), so they can
+ * never double-charge or double-refund.
  */
 export type RepairAction =
   | 'void' // cancel the authorization at the provider
@@ -27,6 +32,8 @@ export type RepairAction =
   | 'capture' // capture the authorization (retried with backoff)
   | 'signal_workflow' // apply the provider's state through the order's workflow
   | 'backfill_ledger' // write the missing ledger rows and move our payments row forward
+  | 'settle_order' // the order's workflow is gone: void/refund, release the stock, CANCELLED
+  | 'release_stock' // a settled order's HELD units go back
   | 'flag_order' // needs a human: set orders.attention
   | 'none'; // needs a human: report only
 
@@ -39,6 +46,8 @@ export interface OurOrder {
   currency: string;
   attention: string | null;
   updatedAt: number; // epoch ms
+  /** The workflow recorded a cancel request (a `cancel_requested` timeline row) before compensating. */
+  cancelRequested?: boolean;
 }
 
 export interface OurPayment {
@@ -247,6 +256,8 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
   switch (intent.status) {
     case 'requires_capture':
       if (!live) stateFinding = base('orphan_authorization', 'void', false, { reason: status ? `order ${status}` : 'no live order for this authorization' });
+      // An order that was being cancelled when its workflow stopped must not be captured now.
+      else if (status === 'CONFIRMED' && effectiveOrder?.cancelRequested) stateFinding = base('confirmed_not_captured', 'void', true, { reason: 'a cancellation was requested; settle the order by hand' });
       else if (status === 'CONFIRMED') stateFinding = base('confirmed_not_captured', 'capture', false);
       else if (status === 'AWAITING_PAYMENT_ACTION') stateFinding = signal('missed_webhook');
       break;

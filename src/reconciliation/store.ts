@@ -35,7 +35,7 @@ export async function beginRun(em: EntityManager, r: { runId: string; trigger: '
 }
 
 type OrderPaymentRow = {
-  id: string; status: OrderStatus; total_amount: number; currency: string; attention: string | null; updated_at: Date;
+  id: string; status: OrderStatus; total_amount: number; currency: string; attention: string | null; updated_at: Date; cancel_requested: boolean;
   p_reference: string | null; p_amount: number | null; p_currency: string | null; p_status: PaymentStatus | null;
   p_captured: number | null; p_refunded: number | null; p_updated_at: Date | null;
 };
@@ -46,13 +46,14 @@ export interface OurRecord {
 }
 
 const ORDER_PAYMENT_SELECT = `select o.id, o.status, o.total_amount, o.currency, o.attention, o.updated_at,
+    exists (select 1 from order_events e where e.order_id = o.id and e.type = 'cancel_requested') as cancel_requested,
     p.provider_reference as p_reference, p.amount as p_amount, p.currency as p_currency, p.status as p_status,
     p.captured_amount as p_captured, p.refunded_amount as p_refunded, p.updated_at as p_updated_at
   from orders o left join payments p on p.order_id = o.id`;
 
 function toRecord(r: OrderPaymentRow): OurRecord {
   return {
-    order: { id: r.id, status: r.status, totalAmount: r.total_amount, currency: r.currency.trim(), attention: r.attention, updatedAt: new Date(r.updated_at).getTime() },
+    order: { id: r.id, status: r.status, totalAmount: r.total_amount, currency: r.currency.trim(), attention: r.attention, updatedAt: new Date(r.updated_at).getTime(), cancelRequested: r.cancel_requested },
     payment: r.p_status
       ? {
         orderId: r.id, providerReference: r.p_reference, amount: r.p_amount ?? 0, currency: (r.p_currency ?? r.currency).trim(), status: r.p_status,

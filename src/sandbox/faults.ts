@@ -13,6 +13,11 @@ export const faultSchema = z.strictObject({
   /** Perform the operation, commit it, then destroy the socket without answering. */
   dropAfterCommitRate: z.number().min(0).max(1).optional(),
   dropNext: z.number().int().min(0).optional(),
+  /**
+   * Perform the operation and commit it, but answer 500 and store that 500 as the response
+   * of its idempotency key: every replay of the key answers the same 500, as Stripe does.
+   */
+  storedErrorNext: z.number().int().min(0).optional(),
   /** Only requests whose method equals and whose path starts with these are affected. */
   matching: z.strictObject({ method: z.string().optional(), path: z.string().optional() }).optional(),
 });
@@ -22,6 +27,8 @@ export interface FaultDecision {
   latencyMs: number;
   respond?: 500 | 429;
   drop: boolean;
+  /** Answer (and store for the key) a 500 after committing. */
+  storeError: boolean;
 }
 
 export class Faults {
@@ -51,7 +58,7 @@ export class Faults {
     return true;
   }
 
-  private take(counter: 'errorNext' | 'rateLimitNext' | 'dropNext', rate: number | undefined): boolean {
+  private take(counter: 'errorNext' | 'rateLimitNext' | 'dropNext' | 'storedErrorNext', rate: number | undefined): boolean {
     const n = this.config[counter];
     if (n && n > 0) {
       this.config[counter] = n - 1;
@@ -62,10 +69,11 @@ export class Faults {
 
   /** Decides what happens to one API request (the admin endpoints are never faulted). */
   decide(method: string, path: string): FaultDecision {
-    if (!this.matches(method, path)) return { latencyMs: 0, drop: false };
+    if (!this.matches(method, path)) return { latencyMs: 0, drop: false, storeError: false };
     const latencyMs = this.config.latencyMs ?? 0;
-    if (this.take('errorNext', this.config.errorRate)) return { latencyMs, respond: 500, drop: false };
-    if (this.take('rateLimitNext', this.config.rateLimitRate)) return { latencyMs, respond: 429, drop: false };
-    return { latencyMs, drop: this.take('dropNext', this.config.dropAfterCommitRate) };
+    if (this.take('errorNext', this.config.errorRate)) return { latencyMs, respond: 500, drop: false, storeError: false };
+    if (this.take('rateLimitNext', this.config.rateLimitRate)) return { latencyMs, respond: 429, drop: false, storeError: false };
+    if (this.take('storedErrorNext', undefined)) return { latencyMs, drop: false, storeError: true };
+    return { latencyMs, drop: this.take('dropNext', this.config.dropAfterCommitRate), storeError: false };
   }
 }

@@ -168,6 +168,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     const decision = faults.decide(req.method, req.path === '/' ? req.baseUrl : `${req.baseUrl}${req.path}`);
     res.locals.drop = decision.drop;
+    res.locals.storeError = decision.storeError;
     const go = () => {
       if (decision.respond === 500) {
         res.status(500).json({ error: { type: 'api_error', message: 'An unknown error occurred (sandbox fault injection).' } });
@@ -221,6 +222,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           if (err instanceof SandboxApiError && err.persist) out = { status: err.status, body: { error: err.body } };
           else throw err;
         }
+        // Stripe stores a 500 that happened while executing, whatever the operation did meanwhile.
+        if (res.locals.storeError) out = { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred (sandbox fault injection, stored for the idempotency key).' } } };
         if (key) await c.query(`update ${store.t('idempotency_keys')} set status = $2, body = $3 where key = $1`, [key, out.status, out.body]);
         return out;
       });
@@ -235,7 +238,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       send(res, result!.status, result!.body, key ? { 'Idempotency-Key': key } : {});
     };
 
-  api.post('/payment_intents', idempotent(async (c, body, key) => {
+  api.post('/payment_intents', idempotent(async (c, body, key, req) => {
     rejectUnknown(body, CREATE_PARAMS);
     const amount = intParam(body, 'amount', { required: true, min: 1 })!;
     if (amount < 50) throw new SandboxApiError(400, { type: 'invalid_request_error', code: 'amount_too_small', param: 'amount', message: 'Amount must be at least 50 cents' }, false);
@@ -260,6 +263,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       description: typeof body.description === 'string' ? body.description : undefined,
       customer: typeof body.customer === 'string' ? body.customer : undefined,
       idempotencyKey: key,
+      challengeBaseUrl: `${req.protocol}://${req.get('host')}`,
     });
     return { status: 200, body: store.view(row, expandList(body.expand).includes('latest_charge')) };
   }));
@@ -440,6 +444,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (cfg.searchLagMs !== undefined) searchLagMs = cfg.searchLagMs;
     if (cfg.rateLimitPerSecond !== undefined) rateLimitPerSecond = cfg.rateLimitPerSecond;
     res.json({ authorizationExpiryMs: store.authorizationExpiryMs, searchLagMs, rateLimitPerSecond });
+  });
+  /** Forgets idempotency keys, as Stripe does after 24 h (all of them, or those starting with `prefix`). */
+  admin.post('/idempotency_keys/forget', async (req, res) => {
+    const { prefix } = z.strictObject({ prefix: z.string().optional() }).parse(req.body ?? {});
+    const r = await store.pool.query(`delete from ${store.t('idempotency_keys')} where $1::text is null or starts_with(key, $1)`, [prefix ?? null]);
+    res.json({ forgotten: r.rowCount });
   });
   admin.post('/reset', async (_req, res) => {
     await store.reset();

@@ -166,6 +166,8 @@ export class SandboxStore {
   async createIntent(c: pg.PoolClient, p: {
     amount: number; currency: string; captureMethod: 'manual' | 'automatic'; paymentMethod?: string; confirm: boolean;
     metadata: Record<string, string>; description?: string; customer?: string; idempotencyKey?: string;
+    /** Where this sandbox is reached (scheme://host:port): 3-D Secure redirects to its challenge page. */
+    challengeBaseUrl?: string;
   }): Promise<IntentRow> {
     const id = newId('pi');
     const createdMs = Date.now();
@@ -208,7 +210,10 @@ export class SandboxStore {
     let decline: SandboxApiError | undefined;
     if (pm.outcome === 'authenticate') {
       this.setStatus(row, 'requires_action');
-      row.data.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${id}` } };
+      // Like a Stripe redirect-based authentication: the customer opens this sandbox's challenge page.
+      row.data.next_action = p.challengeBaseUrl
+        ? { type: 'redirect_to_url', redirect_to_url: { url: `${p.challengeBaseUrl}/_sandbox/3ds/${id}`, return_url: null } }
+        : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${id}` } };
       eventType = 'payment_intent.requires_action';
     } else if (pm.outcome === 'decline') {
       row.charge = this.newCharge(row, 'failed');

@@ -106,7 +106,7 @@ describe('checkout across separate worker processes', () => {
       mkdirSync(dir, { recursive: true });
       for (const [kind, o] of started) {
         const history = await o.handle.fetchHistory();
-        writeFileSync(new URL(`checkout-lean-${kind.replace(/_/g, '-')}.json`, dir), historyToJSON(history));
+        writeFileSync(new URL(`checkout-v3-${kind.replace(/_/g, '-')}.json`, dir), historyToJSON(history));
       }
     }
   }, 120_000);

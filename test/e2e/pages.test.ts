@@ -161,7 +161,7 @@ describe('development tokens', () => {
     const minted = await f.http().post('/v1/dev/tokens').send({ roles: ['finance'], sub: 'fin-1' }).expect(201);
     expect(minted.body).toMatchObject({ sub: 'fin-1', roles: ['finance'], token: expect.any(String) });
     await f.http().get('/v1/finance/findings').set('Authorization', `Bearer ${minted.body.token}`).expect(200);
-    const prod = f.appWith({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}` });
+    const prod = f.appWith({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', STRIPE_API_BASE: 'stripe', STRIPE_WEBHOOK_SECRET: 'whsec_a_production_secret', PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}` });
     await supertest(prod).post('/v1/dev/tokens').send({ roles: ['finance'] }).expect(404);
     const cfg = await supertest(prod).get('/pages/config.json').expect(200);
     expect(cfg.body.devTokens).toBe(false);

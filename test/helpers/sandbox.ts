@@ -59,6 +59,8 @@ export interface SandboxClient {
   setSearchLag(ms: number): Promise<void>;
   /** Stripe-like request rate limit on /v1 (429 beyond it); 0 = unlimited. */
   setRateLimit(perSecond: number): Promise<void>;
+  /** Forgets idempotency keys (Stripe forgets them after 24 h): a later call with the key is new. */
+  forgetIdempotencyKeys(prefix?: string): Promise<number>;
   state(): Promise<Record<string, any>>;
   reset(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export function sandboxClient(url: string): SandboxClient {
     setAuthorizationExpiry: async (ms) => void (await call('POST', '/config', { authorizationExpiryMs: ms })),
     setSearchLag: async (ms) => void (await call('POST', '/config', { searchLagMs: ms })),
     setRateLimit: async (perSecond) => void (await call('POST', '/config', { rateLimitPerSecond: perSecond })),
+    forgetIdempotencyKeys: async (prefix) => (await call<{ forgotten: number }>('POST', '/idempotency_keys/forget', prefix === undefined ? {} : { prefix })).forgotten,
     state: () => call('GET', '/state'),
     reset: async () => void (await call('POST', '/reset')),
   };

@@ -6,8 +6,14 @@ import { initOrm } from '../../src/infra/orm.ts';
 import { ensureDatabase } from '../../src/infra/database.ts';
 import { seedDemoCatalog, DEMO_PRODUCTS, DEMO_WAREHOUSES } from '../../src/catalog/demo-catalog.ts';
 import { resetDatabase, testOrm } from '../helpers/db.ts';
+import { TEST_DATABASE_URL } from '../helpers/env.ts';
 
-const SCRATCH_URL = 'postgres://postgres@127.0.0.1:5432/checkout_migrations_test';
+// Next to the test database (its name + _migrations), so two checkouts' suites never share it.
+const SCRATCH_URL = (() => {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `${u.pathname}_migrations`;
+  return u.toString();
+})();
 
 describe('migrations', () => {
   it('apply to an empty database, roll back completely, and apply again', async () => {
@@ -20,7 +26,7 @@ describe('migrations', () => {
         (await conn.execute<{ table_name: string }[]>("select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1")).map((r) => r.table_name);
 
       const applied = await orm.migrator.up();
-      expect(applied.map((m) => m.name)).toEqual(['Migration20261123000000_initial', 'Migration20261201000000_intake_outbox']);
+      expect(applied.map((m) => m.name)).toEqual(['Migration20261123000000_initial', 'Migration20261201000000_intake_outbox', 'Migration20261202000000_money_guards']);
       expect(await tables()).toEqual(expect.arrayContaining(['orders', 'order_items', 'order_events', 'inventory_levels', 'reservations', 'payments', 'payment_events', 'reconciliation_runs', 'reconciliation_findings', 'products', 'warehouses', 'customers']));
       expect(await orm.migrator.getPending()).toEqual([]);
 

@@ -4,7 +4,8 @@
 // that ran and the final state — in the workflow, the database and at the provider.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { CheckoutState } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from '../../workflows/messages.ts';
@@ -54,8 +55,9 @@ async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> 
   if (process.env.RECORD_HISTORIES !== '1') return;
   const dir = new URL('./histories/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  // Histories of runs after the 2026-12-lean-checkout patch; the older checkout-*.json stay as they were.
-  writeFileSync(new URL(`checkout-lean-${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
+  // Histories of runs after the 2026-12 cancel-compensates / restock-on-ops-cancel patches; the
+  // older checkout-*.json and checkout-lean-*.json stay as they were.
+  writeFileSync(new URL(`checkout-v3-${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
 }
 
 const compensationsOf = (s: CheckoutState) => s.compensations.map((c) => `${c.kind}:${c.outcome}`);
@@ -87,10 +89,12 @@ describe('checkout saga (time-skipping)', () => {
     await keepHistory('legacy-input', handle);
   });
 
-  it('out of stock: REJECTED (out_of_stock), nothing reserved, nothing charged', async () => {
+  it('out of stock: REJECTED (out_of_stock), nothing reserved, nothing charged; the release still runs (finding 5: a late attempt may have reserved)', async () => {
     const { handle, orderId } = await start({ lines: [{ sku: 'HOM-KETTLE-01', quantity: 1 }, { sku: 'BOK-LEDGER-03', quantity: 2 }] });
     const final = await handle.result();
-    expect(final).toMatchObject({ status: 'REJECTED', paymentStatus: 'PENDING', failure: { code: 'out_of_stock' }, compensations: [] });
+    expect(final).toMatchObject({ status: 'REJECTED', paymentStatus: 'PENDING', failure: { code: 'out_of_stock' } });
+    expect(compensationsOf(final)).toEqual(['release_stock:done']);
+    await keepHistory('out-of-stock', handle);
     expect(await db.reservations(orderId)).toEqual([]);
     expect(await db.reserved('HOM-KETTLE-01')).toBe(0);
     expect(await h.sandbox.intents({ orderId })).toEqual([]);
@@ -176,6 +180,23 @@ describe('checkout saga (time-skipping)', () => {
     expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→PAYMENT_FAILED']);
   });
 
+  it('finding 4: 3-D Secure completed at the provider but no webhook before the deadline: the last read confirms instead of voiding', async () => {
+    const sku = 'AUD-SPEAKER-03';
+    const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_authenticationRequired', paymentActionTimeout: '15m' });
+    const waiting = await eventually(async () => {
+      const s = await handle.query(getStateQuery);
+      return s.status === 'AWAITING_PAYMENT_ACTION' && s;
+    });
+    // The customer completes the challenge; its webhook never reaches the workflow.
+    expect((await h.sandbox.authenticate(waiting.paymentReference!, 'succeed')).status).toBe('requires_capture');
+    const final = await handle.result(); // the 15 minutes pass instantly
+    expect(final).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+    await keepHistory('ts-three-ds-completed-at-deadline', handle);
+    expect(await db.payment(orderId)).toMatchObject({ status: 'CAPTURED' });
+    expect(await h.sandbox.liveIntents(orderId)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+  });
+
   describe('cancellation runs exactly the compensations the progress needs', () => {
     const cancel = (handle: { executeUpdate: (...a: any[]) => Promise<any> }, role: 'customer' | 'ops' = 'customer') =>
       handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: role === 'ops' ? 'ops-1' : 'the-customer', role, reason: 'changed my mind' }] });
@@ -242,11 +263,79 @@ describe('checkout saga (time-skipping)', () => {
       expect(r).toMatchObject({ accepted: true });
       const final = await handle.result();
       expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
-      expect(compensationsOf(final)).toEqual(['refund_payment:done']);
+      expect(compensationsOf(final)).toEqual(['refund_payment:done', 'restock:done']);
       const [intent] = await h.sandbox.intents({ orderId });
       expect(intent).toMatchObject({ status: 'succeeded', amount_received: 9000, amount_refunded: 9000 });
       expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 9000, refunded_amount: 9000 });
-      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+      await keepHistory('ts-ops-cancel-request-recorded', handle);
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→CONFIRMED', 'cancel_requested:CONFIRMED→CONFIRMED', 'restocked:CONFIRMED→CONFIRMED', 'status_changed:CONFIRMED→CANCELLED']);
+    });
+
+    it('finding 6: an ops cancel of a CONFIRMED order refunds and puts the units back on hand (once)', async () => {
+      const sku = 'OUT-HEADLAMP-04';
+      const onHandBefore = await db.onHand(sku);
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 3 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+      expect(await db.onHand(sku)).toBe(onHandBefore - 3);
+      await cancel(handle, 'ops');
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
+      await keepHistory('ts-ops-cancel-restocks', handle);
+      expect(await db.onHand(sku)).toBe(onHandBefore);
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      // Idempotent: a second restock (a retried compensation) changes nothing.
+      const again = await h.orm.em.getConnection().execute(`select count(*)::int as n from order_events where order_id = ? and type = 'restocked'`, [orderId]);
+      expect(again[0].n).toBe(1);
+      expect(await db.events(orderId)).toContain('restocked:CONFIRMED→CONFIRMED');
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+  });
+
+  describe('finding 3: a workflow cancellation (Temporal Web UI / CLI) runs the compensations', () => {
+    const cancelledRun = async (handle: WorkflowHandle) => {
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    };
+
+    it('finding 3: cancelled while waiting for 3-D Secure: voids, releases, order CANCELLED', async () => {
+      const sku = 'AUD-EARBUDS-02';
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 2 }], paymentMethod: 'pm_card_authenticationRequired' });
+      await eventually(async () => (await handle.query(getStateQuery)).status === 'AWAITING_PAYMENT_ACTION');
+      await handle.cancel();
+      await cancelledRun(handle);
+      await keepHistory('ts-workflow-cancelled-awaiting-action', handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'CANCELLED', failure_code: 'cancelled' });
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      expect(await db.payment(orderId)).toMatchObject({ status: 'VOIDED' });
+      expect(await h.sandbox.liveIntents(orderId)).toEqual([]);
+      expect(await db.events(orderId)).toEqual(['created:-→PENDING', 'status_changed:PENDING→AWAITING_PAYMENT_ACTION', 'status_changed:AWAITING_PAYMENT_ACTION→CANCELLED']);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+
+    it('finding 3: cancelled in aftercare after capture: refunds, restocks, order CANCELLED', async () => {
+      const sku = 'HOM-LAMP-03';
+      const onHandBefore = await db.onHand(sku);
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }] });
+      await eventually(async () => (await handle.query(getStateQuery)).paymentStatus === 'CAPTURED');
+      await handle.cancel();
+      await cancelledRun(handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'CANCELLED' });
+      expect(await db.payment(orderId)).toMatchObject({ status: 'REFUNDED', captured_amount: 4900, refunded_amount: 4900 });
+      expect(await db.onHand(sku)).toBe(onHandBefore);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
+    });
+
+    it('finding 3: cancelled while a decline is being rolled back: keeps PAYMENT_FAILED, the stock still comes back', async () => {
+      const sku = 'OUT-STOVE-05';
+      h.hooks.releaseStock = { before: (attempt) => { if (attempt === 1) throw nonRetryable('lock timeout on inventory_levels', 'LockTimeout'); } };
+      const { handle, orderId } = await start({ lines: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_chargeDeclined', compensationRetryInterval: '3650d' });
+      await eventually(async () => (await handle.query(getStateQuery)).attention === 'compensation_failed');
+      await handle.cancel();
+      await cancelledRun(handle);
+      expect(await db.order(orderId)).toMatchObject({ status: 'PAYMENT_FAILED', failure_code: 'payment_declined' });
+      expect((await db.reservations(orderId)).map((r) => r.state)).toEqual(['RELEASED']);
+      await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
     });
   });
 

@@ -20,6 +20,9 @@ describe('workflow replay (determinism across code changes)', () => {
       // After the 2026-12-lean-checkout patch (intake records the order; upserts only on change).
       'checkout-lean-happy', 'checkout-lean-out-of-stock', 'checkout-lean-declined', 'checkout-lean-three-ds-success',
       'checkout-lean-three-ds-timeout', 'checkout-lean-customer-cancel', 'checkout-lean-ops-refund', 'checkout-lean-legacy-input',
+      // After 2026-12-cancel-compensates and 2026-12-restock-on-ops-cancel.
+      'checkout-v3-happy', 'checkout-v3-out-of-stock', 'checkout-v3-declined', 'checkout-v3-three-ds-success', 'checkout-v3-three-ds-timeout',
+      'checkout-v3-customer-cancel', 'checkout-v3-ops-refund', 'checkout-v3-ts-ops-cancel-restocks', 'checkout-v3-ts-workflow-cancelled-awaiting-action', 'checkout-v3-ts-three-ds-completed-at-deadline', 'checkout-v3-ts-ops-cancel-request-recorded',
     ]));
   });
 

@@ -28,7 +28,9 @@ const unauthorized = (detail: string, error = 'invalid_token') =>
 export function createVerifier(auth: Config['auth']): (token: string) => Promise<Principal> {
   const key: Uint8Array | JWTVerifyGetKey =
     auth.algorithm === 'RS256' ? createRemoteJWKSet(new URL(auth.jwksUrl!), { timeoutDuration: 3000, cooldownDuration: 30_000 }) : new TextEncoder().encode(auth.secret);
-  const options = { algorithms: [auth.algorithm], issuer: auth.issuer, audience: auth.audience, clockTolerance: 5 };
+  // A token without `exp` would never expire: exp and iat are required, and a token older than
+  // the maximum age is refused whatever its exp says.
+  const options = { algorithms: [auth.algorithm], issuer: auth.issuer, audience: auth.audience, clockTolerance: 5, requiredClaims: ['exp', 'iat'], maxTokenAge: auth.maxAgeSeconds ?? 86_400 };
   return async (token) => {
     let payload;
     try {

@@ -3,7 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../../infra/errors.ts';
 import type { Metrics } from '../../infra/metrics.ts';
-import { etagOf, type OrderReadModel, type OrderRecord } from '../../orders/read-model.ts';
+import { etagOf, orderViewFor, type OrderReadModel, type OrderRecord, type OrderResource } from '../../orders/read-model.ts';
 import { isSettled } from '../../orders/status.ts';
 import { decodeCursor, encodeCursor } from '../../catalog/service.ts';
 import { hasRole, principalOf, requireRole, type Principal } from '../middleware/auth.ts';
@@ -48,6 +48,9 @@ function canSee(p: Principal, record: OrderRecord): boolean {
   return record.order.customerId === p.sub || hasRole(p, 'ops', 'finance');
 }
 
+/** What this caller sees of an order (and what its ETag hashes). */
+const viewOf = (p: Principal, order: OrderResource): OrderResource => orderViewFor(order, { sub: p.sub, ops: hasRole(p, 'ops') });
+
 export function orderRoutes(deps: OrderRouteDeps): Router {
   const router = Router();
   const { readModel, commands, changes, metrics } = deps;
@@ -68,9 +71,10 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
   };
 
   const sendOrder = (res: Response, status: number, record: OrderRecord) => {
-    res.setHeader('ETag', etagOf(record.order));
+    const order = viewOf(principalOf(res), record.order);
+    res.setHeader('ETag', etagOf(order));
     res.setHeader('Cache-Control', 'private, no-cache');
-    res.status(status).json(record.order);
+    res.status(status).json(order);
   };
 
   router.post('/v1/orders', requireRole('customer'), deps.createLimiter, async (req, res) => {
@@ -120,25 +124,27 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
       : undefined;
     const { records, hasMore } = await readModel.list({ customerId: privileged ? q.customerId : p.sub, status: q.status, limit: q.limit, after });
     const last = records[records.length - 1];
-    res.json({ data: records.map((r) => r.order), nextCursor: hasMore && last ? encodeCursor([last.createdAtKey, last.order.id]) : null });
+    res.json({ data: records.map((r) => viewOf(p, r.order)), nextCursor: hasMore && last ? encodeCursor([last.createdAtKey, last.order.id]) : null });
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
     let record = await load(req, res);
+    const viewer = principalOf(res);
+    const etagFor = (r: OrderRecord) => etagOf(viewOf(viewer, r.order));
     const ifNoneMatch = req.get('if-none-match');
     const wait = preferWait(req);
     if (ifNoneMatch && wait !== undefined) {
       res.setHeader('Preference-Applied', `wait=${wait}`);
-      if (etagMatches(ifNoneMatch, etagOf(record.order)) && wait > 0) {
+      if (etagMatches(ifNoneMatch, etagFor(record)) && wait > 0) {
         const id = record.order.id;
         record = (await changes.waitFor(id, wait * 1000, async () => {
           const r = await readModel.get(id);
-          return r && !etagMatches(ifNoneMatch, etagOf(r.order)) ? r : undefined;
+          return r && !etagMatches(ifNoneMatch, etagFor(r)) ? r : undefined;
         }, abortOnClose(res))) ?? record;
       }
     }
-    if (etagMatches(ifNoneMatch, etagOf(record.order))) {
-      res.setHeader('ETag', etagOf(record.order));
+    if (etagMatches(ifNoneMatch, etagFor(record))) {
+      res.setHeader('ETag', etagFor(record));
       res.setHeader('Cache-Control', 'private, no-cache');
       res.status(304).end();
       return;
@@ -163,7 +169,9 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     const record = await load(req, res);
     const q = parseOr400(EventListQuery, req.query, 'query');
     const afterId = q.cursor ? (decodeCursor(q.cursor, (c) => c.length === 1 && Number.isSafeInteger(c[0]) && (c[0] as number) >= 0)[0] as number) : undefined;
-    const { data, hasMore } = await readModel.events(record.order.id, { limit: q.limit, afterId });
+    const p = principalOf(res);
+    // Ops and finance see the whole timeline; the owner sees what concerns them.
+    const { data, hasMore } = await readModel.events(record.order.id, { limit: q.limit, afterId, customer: hasRole(p, 'ops', 'finance') ? undefined : p.sub });
     const last = data[data.length - 1];
     res.json({ data: data.map(({ id: _id, ...e }) => e), nextCursor: hasMore && last ? encodeCursor([last.id]) : null });
   });

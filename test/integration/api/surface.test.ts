@@ -231,7 +231,7 @@ describe('authentication and roles', () => {
     try {
       const url = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
       const app = f.appWith({ AUTH_JWT_ALGORITHM: 'RS256', AUTH_JWKS_URL: url });
-      const rs = await new SignJWT({ roles: ['ops'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('olga').setExpirationTime('5m').sign(privateKey);
+      const rs = await new SignJWT({ roles: ['ops'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('olga').setIssuedAt().setExpirationTime('5m').sign(privateKey);
       await supertest(app).get('/v1/admin/inventory/AUD-DAC-04').set('Authorization', `Bearer ${rs}`).expect(200);
       expectProblem(await supertest(app).get('/v1/admin/inventory/AUD-DAC-04').set('Authorization', `Bearer ${ops}`), 401, 'unauthorized');
       expectProblem(await supertest(app).get('/v1/admin/inventory/AUD-DAC-04').set('Authorization', `Bearer ${unsignedToken({ sub: 'olga', roles: ['ops'] })}`), 401, 'unauthorized');

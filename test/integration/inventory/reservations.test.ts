@@ -114,3 +114,37 @@ describe('reserveStock semantics', () => {
     await noViolations();
   });
 });
+
+describe('finding 9: release locks inventory levels in the same order as reserve', () => {
+  it('finding 9: with a warehouse whose code sorts before a higher-priority one, release waits for the first level before touching the second', async () => {
+    // Priority order BER-1 (20) before AAA-9 (30); code order the other way round.
+    await sql(`insert into warehouses (code, name, priority) values ('AAA-9', 'Last-resort store', 30) on conflict (code) do nothing`);
+    const sku = 'TST-LOCKS-09';
+    await sql(`insert into products (sku, name, price_amount, currency, category, brand) values (?, ?, 1000, 'USD', 'books', 'acme')`, [sku, sku]);
+    await sql(`insert into inventory_levels (sku, warehouse, on_hand) values (?, 'AMS-1', 0), (?, 'BER-1', 1), (?, 'AAA-9', 1)`, [sku, sku, sku]);
+    const [orderId] = await orders(1);
+    const r = await reserveStock(orm.em.fork(), orderId, [{ lineNo: 1, sku, quantity: 2 }]);
+    expect(r.allocations.map((a) => a.warehouse)).toEqual(['BER-1', 'AAA-9']);
+
+    // Another transaction (a concurrent reserve) holds BER-1, the first level in reserve's order.
+    let done!: () => void;
+    const hold = new Promise<void>((resolve) => (done = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const other = orm.em.fork().transactional(async (tx) => {
+      await tx.getConnection().execute(`select id from inventory_levels where sku = ? and warehouse = 'BER-1' for update`, [sku], 'all', tx.getTransactionContext());
+      locked();
+      await hold;
+    });
+    await isLocked;
+    const release = releaseStock(orm.em.fork(), orderId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The release is waiting for BER-1 and has not locked AAA-9 meanwhile (which a reserve would need next: a deadlock).
+    const probe = await sql(`select id from inventory_levels where sku = ? and warehouse = 'AAA-9' for update nowait`, [sku]).then(() => 'free', (err: { code?: string }) => err.code);
+    done();
+    await other;
+    expect(await release).toMatchObject({ released: 2 });
+    expect(probe).toBe('free');
+    await noViolations();
+  });
+});
