@@ -74,7 +74,11 @@ const SELECT_ORDERS = `
          p.status as payment_status, p.provider_reference as payment_reference,
          case when p.status = 'REQUIRES_ACTION' then
            (select e.payload->'action' from payment_events e where e.order_id = o.id and e.payload->'action' is not null order by e.id desc limit 1)
-         end as payment_action
+         end as payment_action,
+         -- The lines ride along as JSON: one round trip per read, not two.
+         coalesce((select json_agg(json_build_object('sku', i.sku, 'name', i.name, 'quantity', i.quantity,
+                                                     'unit_price_amount', i.unit_price_amount, 'currency', i.currency) order by i.line_no)
+                     from order_items i where i.order_id = o.id), '[]'::json) as items
     from orders o left join payments p on p.order_id = o.id`;
 
 /** The one place the Order resource is shaped (the ETag hashes this exact JSON). */
@@ -129,29 +133,23 @@ export const INTERNAL_EVENT_TYPES = ['attention_flagged', 'attention_cleared', '
 export function createOrderReadModel(orm: MikroORM) {
   const conn = () => orm.em.getConnection();
 
-  async function withItems(rows: OrderRow[]): Promise<OrderRecord[]> {
-    if (!rows.length) return [];
-    const items = await conn().execute<ItemRow[]>(
-      `select order_id, sku, name, quantity, unit_price_amount, currency from order_items where order_id in (${rows.map(() => '?').join(',')}) order by order_id, line_no`,
-      rows.map((r) => r.id),
-    );
-    const byOrder = new Map<string, ItemRow[]>();
-    for (const it of items) byOrder.set(it.order_id, [...(byOrder.get(it.order_id) ?? []), it]);
+  function withItems(rows: (OrderRow & { items: Omit<ItemRow, 'order_id'>[] | string })[]): OrderRecord[] {
     return rows.map((r) => {
-      const order = toResource(r, byOrder.get(r.id) ?? []);
+      const items = typeof r.items === 'string' ? (JSON.parse(r.items) as Omit<ItemRow, 'order_id'>[]) : r.items;
+      const order = toResource(r, items);
       return { order, idempotencyKey: r.idempotency_key, requestFingerprint: r.request_fingerprint, createdAtKey: r.created_key };
     });
   }
 
   return {
     async get(orderId: string): Promise<OrderRecord | undefined> {
-      const rows = await conn().execute<OrderRow[]>(`${SELECT_ORDERS} where o.id = ?`, [orderId]);
-      return (await withItems(rows))[0];
+      const rows = await conn().execute<(OrderRow & { items: Omit<ItemRow, 'order_id'>[] })[]>(`${SELECT_ORDERS} where o.id = ?`, [orderId]);
+      return withItems(rows)[0];
     },
 
     async findByIdempotencyKey(customerId: string, key: string): Promise<OrderRecord | undefined> {
-      const rows = await conn().execute<OrderRow[]>(`${SELECT_ORDERS} where o.customer_id = ? and o.idempotency_key = ?`, [customerId, key]);
-      return (await withItems(rows))[0];
+      const rows = await conn().execute<(OrderRow & { items: Omit<ItemRow, 'order_id'>[] })[]>(`${SELECT_ORDERS} where o.customer_id = ? and o.idempotency_key = ?`, [customerId, key]);
+      return withItems(rows)[0];
     },
 
     /** Newest first; keyset paging on (created_at, id). */
@@ -170,11 +168,11 @@ export function createOrderReadModel(orm: MikroORM) {
         where.push('(o.created_at, o.id) < (?::timestamptz, ?::uuid)');
         params.push(q.after.createdAt, q.after.id);
       }
-      const rows = await conn().execute<OrderRow[]>(
+      const rows = await conn().execute<(OrderRow & { items: Omit<ItemRow, 'order_id'>[] })[]>(
         `${SELECT_ORDERS} ${where.length ? `where ${where.join(' and ')}` : ''} order by o.created_at desc, o.id desc limit ?`,
         [...params, q.limit + 1],
       );
-      return { records: await withItems(rows.slice(0, q.limit)), hasMore: rows.length > q.limit };
+      return { records: withItems(rows.slice(0, q.limit)), hasMore: rows.length > q.limit };
     },
 
     /** The timeline, oldest first; keyset paging on the event id. */
