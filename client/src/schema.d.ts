@@ -2126,7 +2126,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
-                kind?: "orphan_authorization" | "captured_without_confirmed_order" | "confirmed_not_captured" | "amount_mismatch" | "currency_mismatch" | "ledger_missing_refund" | "ledger_missing_event" | "missed_webhook";
+                kind?: "orphan_authorization" | "captured_without_confirmed_order" | "confirmed_not_captured" | "amount_mismatch" | "currency_mismatch" | "ledger_missing_refund" | "ledger_missing_event" | "missed_webhook" | "stranded_order" | "held_stock_settled_order";
                 limit?: number;
                 needsHuman?: "true" | "false";
                 open?: "true" | "false";

@@ -42,7 +42,7 @@ describe('config', () => {
   });
 
   describe('finding 9: production refuses unsafe defaults', () => {
-    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', STRIPE_API_BASE: 'stripe', STRIPE_WEBHOOK_SECRET: 'whsec_a_production_secret' };
+    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', STRIPE_API_BASE: 'stripe', STRIPE_WEBHOOK_SECRET: 'whsec_a_production_secret', PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}` };
 
     it('finding 9: STRIPE_API_BASE must be set (no silent sandbox) and the public webhook secret is refused with real Stripe', () => {
       expect(loadConfig(prod).stripe.apiBase).toBeUndefined();

@@ -80,7 +80,7 @@ describe('PAYLOAD_CODEC_KEYS', () => {
     expect(() => parseCodecKeys('nokey')).toThrow(/key id/);
     expect(() => parseCodecKeys(`a:${b64()},a:${b64()}`)).toThrow(/twice/);
     expect(() => loadConfig({ PAYLOAD_CODEC_KEYS: 'k:short' })).toThrow(/PAYLOAD_CODEC_KEYS/);
-    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-length' };
+    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-at-least-32-bytes', STRIPE_API_BASE: 'stripe', STRIPE_WEBHOOK_SECRET: 'whsec_a_production_secret' };
     expect(() => loadConfig(prod)).toThrow(/PAYLOAD_CODEC_KEYS: the development key/);
     expect(loadConfig({ ...prod, PAYLOAD_CODEC_KEYS: `prod-1:${b64()}` }).codec.endpointAuth).toBe('ops');
   });
