@@ -157,7 +157,8 @@ function engineCost(history: temporal.api.history.v1.IHistory) {
   return { events: upTo.length, workflowTasks: m((e) => e.workflowTaskCompletedEventAttributes), actions, totalActions: Object.values(actions).reduce((a, b) => a + b, 0) };
 }
 
-const report: Record<string, unknown> = { machine: '2 cores, 24 GiB; every process of the stack, Postgres, Redis and the load generator share them', quick: QUICK };
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const report: Record<string, unknown> = { loadAverageAtStart: loadAverage(), machine: '2 cores, 24 GiB; every process of the stack, Postgres, Redis and the load generator share them', quick: QUICK };
 try {
   const ops = await tokenOf('bench-ops', ['ops', 'finance']);
   for (const sku of SKUS) await call('PUT', `/v1/admin/inventory/${sku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
@@ -343,6 +344,7 @@ try {
   const happy = engineCost(await temporalClient.workflow.getHandle(`order-${happyId}`).fetchHistory());
   const before8 = engineCost(historyFromJSON(JSON.parse(readFileSync(join(BENCH_DIR, '..', 'test', 'workflow', 'histories', 'checkout-happy.json'), 'utf8'))));
   report.R8 = { now: happy, before: before8 };
+  report.loadAverageAtEnd = loadAverage();
   await clientConn.close();
   await nativeConn.close();
 
@@ -373,7 +375,8 @@ function writeReportFiles(r: Record<string, any>): void {
 \`npm run bench\` (\`node bench/platform.ts${QUICK ? ' --quick' : ''}\`), ${new Date().toISOString().slice(0, 16)}Z, on this 2-core machine: the
 \`npm run dev\` stack (Temporal dev server on SQLite in WAL mode, sandbox, four worker pools, API —
 each its own process), Postgres, Redis and this load generator all share the two cores. Each
-figure sits beside a baseline measured in the same run.
+figure sits beside a baseline measured in the same run. Load average before the run
+${r.loadAverageAtStart}, after ${r.loadAverageAtEnd} (the run's own load included).
 
 ${markdownTable(['row', 'measure', 'measured', 'baseline (same run)', 'ratio / note', 'target', 'result'], rows)}
 
