@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 
 export const BENCH_SECRET = 'bench-secret-for-the-local-stack';
 
@@ -25,7 +26,14 @@ export interface BenchStack {
   stop: () => Promise<void>;
 }
 
+/**
+ * Starts the stack on a database of its own, emptied first: orders left PENDING by an earlier,
+ * interrupted run (their Temporal state is gone with its data directory) would otherwise count
+ * as in flight forever.
+ */
 export async function startBenchStack(extraEnv: Record<string, string> = {}, dbName = 'checkout_bench_stack'): Promise<BenchStack> {
+  const databaseUrl = process.env.BENCH_STACK_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/${dbName}`;
+  await resetDatabase(databaseUrl);
   const [api, temporal, ui, sandbox] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const metricsBase = 19100 + Math.floor(Math.random() * 400) * 10;
   const sdkMetricsBase = 24100 + Math.floor(Math.random() * 400) * 10;
@@ -43,7 +51,7 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
     DEV_DATA_DIR: dataDir,
     DEV_METRICS_PORT_BASE: String(metricsBase),
     DEV_TEMPORAL_METRICS_PORT_BASE: String(sdkMetricsBase),
-    DATABASE_URL: process.env.BENCH_STACK_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/${dbName}`,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: 'redis://127.0.0.1:6379/6',
     AUTH_JWT_SECRET: BENCH_SECRET,
     RATE_LIMIT_ORDERS_PER_MINUTE: '1000000',
@@ -75,6 +83,19 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
   }
   process.stderr.write('stack ready\n');
   return { base, env, pid: child.pid!, log: () => log, stop };
+}
+
+async function resetDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name.replace(/"/g, '')}" with (force)`);
+  } finally {
+    await client.end();
+  }
 }
 
 export const benchToken = (sub: string, roles: string[] = ['customer']) =>
