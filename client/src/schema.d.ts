@@ -1270,7 +1270,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `invalid_signature`: bad, missing or stale signature; nothing changes */
+                /** @description `invalid_signature`: bad, missing or stale signature; `invalid_event`: signed, but not an event (no `id`, `type` or `data.object`, or a field of the wrong type); nothing changes */
                 400: {
                     headers: {
                         [name: string]: unknown;

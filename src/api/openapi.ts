@@ -158,7 +158,7 @@ export const contractPaths: ZodOpenApiPathsObject = {
       requestBody: { required: true, content: json(z.record(z.string(), z.unknown())) },
       responses: {
         '200': { description: 'Recorded and handed to the order workflow (duplicates harmless)', content: json(z.object({ received: z.literal(true), duplicate: z.boolean().optional(), workflow: z.string().optional(), order: z.string().optional() })) },
-        '400': problem('`invalid_signature`: bad, missing or stale signature; nothing changes'),
+        '400': problem('`invalid_signature`: bad, missing or stale signature; `invalid_event`: signed, but not an event (no `id`, `type` or `data.object`, or a field of the wrong type); nothing changes'),
         '503': problem('`temporal_unavailable`: recorded, not yet signalled; retry'),
       },
     }),

@@ -202,7 +202,7 @@ async function relayWebhook(body: Buffer, headers: Record<string, string | strin
   }
   if (!intake) return 503; // not ready yet: the sandbox retries
   const outcome = await intake.handle(body, signature);
-  return outcome.kind === 'invalid_signature' ? 400 : outcome.kind === 'temporal_unavailable' ? 503 : 200;
+  return outcome.kind === 'invalid_signature' || outcome.kind === 'invalid_event' ? 400 : outcome.kind === 'temporal_unavailable' ? 503 : 200;
 }
 
 export interface WorkerProcess {
