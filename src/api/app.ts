@@ -15,7 +15,7 @@ import { createOrderReadModel } from '../orders/read-model.ts';
 import { authenticate, createVerifier } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/problem.ts';
 import { byCustomer, byIp, rateLimit } from './middleware/rate-limit.ts';
-import { requestId, requireJson, safeJsonBody } from './middleware/request.ts';
+import { requestId, requireJson, safeJsonBody, verifyJsonBody } from './middleware/request.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): Express {
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
   app.use(['/v1/orders', '/v1/admin', '/v1/finance'], auth);
   app.use(requireJson());
-  app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify: verifyJsonBody }));
   app.use(safeJsonBody());
 
   // Public
