@@ -16,6 +16,7 @@ import { authenticate, createVerifier } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/problem.ts';
 import { byCustomer, byIp, rateLimit } from './middleware/rate-limit.ts';
 import { requestId, requireJson, safeJsonBody, verifyJsonBody } from './middleware/request.ts';
+import { docsSecurityHeaders, securityHeaders } from './middleware/security-headers.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   const limiterDeps = { redis, metrics, logger };
 
   app.use(requestId());
+  app.use(securityHeaders());
   app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
@@ -114,12 +116,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(safeJsonBody());
 
   // Public
-  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
+  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping, metricsToken: config.http.metricsToken, logger }));
   const document = apiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
+  app.use('/docs', docsSecurityHeaders(), swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
   app.use(devTokenRoutes(config));
   const pages = pageRoutes(config);
