@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (loopback clients, or Authorization: Bearer <METRICS_TOKEN>) */
         get: {
             parameters: {
                 query?: never;
@@ -60,6 +60,15 @@ export interface paths {
             responses: {
                 /** @description Text exposition format */
                 200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Not a loopback client, or not the metrics token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -176,6 +185,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -244,6 +254,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -301,6 +312,24 @@ export interface paths {
                 };
                 /** @description `stock_below_reserved` */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -417,6 +446,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -485,6 +515,24 @@ export interface paths {
                 };
                 /** @description `forbidden`: the token lacks the role */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1001,6 +1049,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description `rate_limited` (see Retry-After) */
                 429: {
                     headers: {
@@ -1176,6 +1242,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -1272,6 +1339,15 @@ export interface paths {
                 };
                 /** @description `invalid_signature`: bad, missing or stale signature; `invalid_event`: signed, but not an event (no `id`, `type` or `data.object`, or a field of the wrong type); nothing changes */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1568,7 +1644,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1633,6 +1709,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id */
             503: {
                 headers: {
@@ -1649,7 +1752,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1714,6 +1817,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id */
             503: {
                 headers: {
@@ -1730,7 +1860,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1788,6 +1918,33 @@ export interface operations {
             };
             /** @description workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1811,7 +1968,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1869,6 +2026,33 @@ export interface operations {
             };
             /** @description workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1920,6 +2104,24 @@ export interface operations {
             };
             /** @description `not_found`: development tokens are disabled */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1995,6 +2197,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     finance_list_payments: {
@@ -2055,6 +2266,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     finance_list_reconciliations: {
@@ -2102,6 +2322,15 @@ export interface operations {
             };
             /** @description `forbidden` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2164,6 +2393,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `service_unavailable`: Temporal unreachable */
             503: {
                 headers: {
@@ -2180,6 +2436,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Run id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -2215,6 +2472,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Bad input (`validation_failed`, `malformed_json`, `invalid_cursor`, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -2235,6 +2501,15 @@ export interface operations {
             };
             /** @description `not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
