@@ -11,6 +11,7 @@ import { POOLS } from '../../workers/runner.ts';
 import type { ApiFixture } from '../helpers/api.ts';
 import { checkInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
+import type { Service } from './services.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SETTLED = ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'];
@@ -21,18 +22,26 @@ const KINDS: OrderKind[] = ['happy', 'two-warehouses', 'declined', '3ds-complete
 /** Stock the load draws on: plenty in both warehouses, and one product sold out. */
 const PLENTY = ['AUD-EARBUDS-02', 'AUD-HEADPHONES-01', 'AUD-SPEAKER-03'];
 const SOLD_OUT = 'AUD-TURNTABLE-05';
+/** The hot product of the race: a handful of units for many buyers. */
+const HOT = 'AUD-DAC-04';
+const HOT_UNITS = 5;
 
 export interface ChaosStack {
   f: ApiFixture;
   workers: Map<PoolName, WorkerProcess>;
   /** Extra environment for every worker process this driver starts. */
   workerEnv: Record<string, string>;
+  /** Private instances (npm run chaos) for the faults that stop a whole service. */
+  services?: { postgres?: Service; redis?: Service; temporal?: Service };
 }
 
 export interface Scenario {
   name: string;
-  /** What is done to the stack; it runs while the load runs and must heal what it broke. */
-  inject: (s: ChaosStack, log: (line: string) => void) => Promise<void>;
+  /**
+   * What is done to the stack; it runs while the load runs and must heal what it broke.
+   * Orders it placed itself (if any) are returned, to be checked like the load's.
+   */
+  inject: (s: ChaosStack, log: (line: string) => void) => Promise<string[] | void>;
 }
 
 export interface ScenarioResult {
@@ -171,11 +180,11 @@ export async function runScenario(s: ChaosStack, scenario: Scenario, opts: LoadO
     clients.push(client(s, token, attempt, n, opts, stopAt));
     await sleep(Math.max(0, t0 + (n + 1) * every - Date.now()));
   }
-  await fault;
+  const extra = (await fault) ?? [];
   await Promise.all(clients);
   const loadEnd = Date.now();
 
-  const accepted = attempts.filter((a) => a.orderId).map((a) => a.orderId!);
+  const accepted = [...new Set([...attempts.filter((a) => a.orderId).map((a) => a.orderId!), ...extra])];
   const conn = s.f.stack.orm.em.getConnection();
   const statusOf = async () => {
     if (!accepted.length) return new Map<string, string>();
@@ -211,7 +220,7 @@ export async function runScenario(s: ChaosStack, scenario: Scenario, opts: LoadO
     attempted: attempts.length,
     accepted: accepted.length,
     settled: accepted.length - unsettled.length,
-    refused: attempts.length - accepted.length,
+    refused: attempts.filter((a) => !a.orderId).length,
     violations,
     longestOrderMs: Math.round(Math.max(0, ...lifetimes.map((l) => Number(l.ms)))),
     drainMs,
@@ -275,6 +284,66 @@ export const providerFaults = (forMs: number): Scenario => ({
     }
     await s.f.stack.sandbox.clearFaults();
     log('  sandbox faults off');
+  },
+});
+
+function service(s: ChaosStack, name: 'postgres' | 'redis' | 'temporal'): Service {
+  const svc = s.services?.[name];
+  if (!svc) throw new Error(`this scenario needs a private ${name} (npm run chaos starts one)`);
+  return svc;
+}
+
+/** A whole service stopped for a while and started again on its state; always restarted. */
+export const serviceDown = (name: 'postgres' | 'redis' | 'temporal', downMs: number, how: string): Scenario => ({
+  name: `${name} ${how} ${downMs / 1000} s`,
+  inject: async (s, log) => {
+    const svc = service(s, name);
+    log(`  ${name} down`);
+    await svc.stop();
+    try {
+      await sleep(downMs);
+    } finally {
+      await svc.start();
+      log(`  ${name} up`);
+    }
+  },
+});
+
+/** Webhooks never delivered while the fault lasts (reconciliation and the workflow's own calls must cover). */
+export const webhooksLost = (forMs: number): Scenario => ({
+  name: `webhooks never delivered for ${forMs / 1000} s`,
+  inject: async (s) => {
+    await s.f.stack.sandbox.setWebhooks(false);
+    try {
+      await sleep(forMs);
+    } finally {
+      await s.f.stack.sandbox.setWebhooks(true);
+    }
+  },
+});
+
+/** Many clients, one hot product, and the same keys sent over and over while the inventory pool is killed. */
+export const hotSkuStorm = (): Scenario => ({
+  name: 'same-key storm on a hot SKU, inventory pool SIGKILLed',
+  inject: async (s, log) => {
+    const token = await s.f.token('chaos-storm', 'customer');
+    const keys = Array.from({ length: 20 }, () => `storm-${randomUUID()}`);
+    await s.f.stack.orm.em.getConnection().execute('update inventory_levels set on_hand = reserved + ? where sku = ?', [HOT_UNITS, HOT]);
+    const body = JSON.stringify({ items: [{ sku: HOT, quantity: 1 }], paymentMethod: 'pm_card_visa' });
+    const send = (key: string) => fetch(`${s.f.baseUrl}/v1/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key }, body,
+    }).then(async (r) => ((await r.json().catch(() => ({}))) as { id?: string }).id, () => undefined);
+    const storm = Promise.all(keys.flatMap((k) => Array.from({ length: 5 }, () => send(k))));
+    await sleep(200);
+    log('  kill -9 inventory');
+    await killWorker(s, 'inventory');
+    const ids = await storm;
+    await startWorkers(s, ['inventory']);
+    for (const k of keys) {
+      const distinct = new Set(ids.filter((_, i) => keys[Math.floor(i / 5)] === k && ids[i]));
+      if (distinct.size > 1) throw new Error(`key ${k} answered ${distinct.size} different orders`);
+    }
+    return ids.filter((id): id is string => Boolean(id));
   },
 });
 
