@@ -32,7 +32,9 @@ export interface ChaosStack {
   /** Extra environment for every worker process this driver starts. */
   workerEnv: Record<string, string>;
   /** Private instances (npm run chaos) for the faults that stop a whole service. */
-  services?: { postgres?: Service; redis?: Service; temporal?: Service };
+  services?: { postgres?: Service; redis?: Service; temporal?: Service; api?: Service };
+  /** Where the load is sent (default: the in-process API of the fixture). */
+  apiUrl?: string;
 }
 
 export interface Scenario {
@@ -42,6 +44,8 @@ export interface Scenario {
    * Orders it placed itself (if any) are returned, to be checked like the load's.
    */
   inject: (s: ChaosStack, log: (line: string) => void) => Promise<string[] | void>;
+  /** Send the load to the API process (services.api) instead of the in-process API. */
+  viaApiProcess?: boolean;
 }
 
 export interface ScenarioResult {
@@ -120,7 +124,7 @@ async function client(s: ChaosStack, token: string, attempt: Attempt, n: number,
   const body = JSON.stringify(bodyFor(attempt.kind, n));
   for (let i = 0; Date.now() < stopAt + opts.settleTimeoutMs / 2; i++) {
     try {
-      const res = await fetch(`${s.f.baseUrl}/v1/orders`, {
+      const res = await fetch(`${s.apiUrl ?? s.f.baseUrl}/v1/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': attempt.key },
         body,
@@ -167,6 +171,16 @@ const percentile = (xs: number[], p: number) => {
 
 /** Runs the load, injects the scenario's fault one second in, waits for every accepted order, checks the invariants. */
 export async function runScenario(s: ChaosStack, scenario: Scenario, opts: LoadOptions, log: (line: string) => void = () => undefined): Promise<ScenarioResult> {
+  const previousApi = s.apiUrl;
+  if (scenario.viaApiProcess) s.apiUrl = service(s, 'api').url;
+  try {
+    return await drive(s, scenario, opts, log);
+  } finally {
+    s.apiUrl = previousApi;
+  }
+}
+
+async function drive(s: ChaosStack, scenario: Scenario, opts: LoadOptions, log: (line: string) => void): Promise<ScenarioResult> {
   const t0 = Date.now();
   const token = await s.f.token(`chaos-${randomUUID().slice(0, 8)}`, 'customer');
   const attempts: Attempt[] = [];
@@ -287,14 +301,14 @@ export const providerFaults = (forMs: number): Scenario => ({
   },
 });
 
-function service(s: ChaosStack, name: 'postgres' | 'redis' | 'temporal'): Service {
+function service(s: ChaosStack, name: 'postgres' | 'redis' | 'temporal' | 'api'): Service {
   const svc = s.services?.[name];
   if (!svc) throw new Error(`this scenario needs a private ${name} (npm run chaos starts one)`);
   return svc;
 }
 
 /** A whole service stopped for a while and started again on its state; always restarted. */
-export const serviceDown = (name: 'postgres' | 'redis' | 'temporal', downMs: number, how: string): Scenario => ({
+export const serviceDown = (name: 'postgres' | 'redis' | 'temporal' | 'api', downMs: number, how: string): Scenario => ({
   name: `${name} ${how} ${downMs / 1000} s`,
   inject: async (s, log) => {
     const svc = service(s, name);
@@ -305,6 +319,26 @@ export const serviceDown = (name: 'postgres' | 'redis' | 'temporal', downMs: num
     } finally {
       await svc.start();
       log(`  ${name} up`);
+    }
+  },
+});
+
+/** The API process killed with requests in flight and started again; clients retry with their keys. */
+export const apiKilled = (downMs: number): Scenario => ({
+  ...serviceDown('api', downMs, 'process SIGKILLed with requests in flight, restarted after'),
+  viaApiProcess: true,
+});
+
+/** Resets and stalls on the TCP path between the workers and Temporal (workers must point at the proxy). */
+export const temporalLinkFaults = (proxy: { resetAll(): void; stall(ms: number): Promise<void> }): Scenario => ({
+  name: 'TCP faults between workers and Temporal (resets, 5 s stalls)',
+  inject: async (_s, log) => {
+    for (let i = 0; i < 3; i++) {
+      log('  reset every worker↔Temporal connection');
+      proxy.resetAll();
+      await sleep(2000);
+      log('  stall 5 s');
+      await proxy.stall(5000);
     }
   },
 });

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { privatePostgres, privateRedis, privateTemporal, type Service } from './services.ts';
+import { apiProcess, faultProxy, privatePostgres, privateRedis, privateTemporal, type Service } from './services.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -50,7 +50,17 @@ async function main(): Promise<number> {
     temporalAddress: temporal.address,
     env: { PAYMENT_ACTION_TIMEOUT: '10s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' },
   });
-  const s: import('./driver.ts').ChaosStack = { f, workers: new Map(), workerEnv: { LOG_LEVEL: 'error' }, services: { postgres, redis, temporal } };
+  // Workers reach Temporal through a TCP proxy that a scenario can make reset and stall.
+  const proxy = await faultProxy(temporal.address);
+  const api = await apiProcess({
+    DATABASE_URL: postgres.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: f.stack.config.redis.keyPrefix, TEMPORAL_ADDRESS: temporal.address,
+    STRIPE_API_BASE: f.stack.sandbox.url, STRIPE_WEBHOOK_SECRET: f.stack.config.stripe.webhookSecret, STRIPE_MAX_NETWORK_RETRIES: '0',
+    PAYMENT_ACTION_TIMEOUT: '10s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
+  });
+  services.push(api, { url: proxy.address, start: async () => undefined, stop: proxy.close, destroy: proxy.close });
+  const s: import('./driver.ts').ChaosStack = {
+    f, workers: new Map(), workerEnv: { LOG_LEVEL: 'error', TEMPORAL_ADDRESS: proxy.address }, services: { postgres, redis, temporal, api },
+  };
   const results: import('./driver.ts').ScenarioResult[] = [];
   try {
     await d.startWorkers(s);
@@ -65,6 +75,8 @@ async function main(): Promise<number> {
       d.providerFaults(20_000),
       d.webhooksLost(20_000),
       d.hotSkuStorm(),
+      d.apiKilled(5_000),
+      d.temporalLinkFaults(proxy),
     ].filter((sc) => !args.only || sc.name.includes(args.only));
     const load = { ordersPerSecond: Number(args.rate), loadMs: Number(args.load) * 1000, settleTimeoutMs: Number(args.settle) * 1000, requestTimeoutMs: 10_000 };
     for (const scenario of scenarios) {

@@ -131,3 +131,79 @@ export async function privateTemporal(): Promise<Service & { address: string }> 
     },
   };
 }
+
+/** The API as its own process (src/api/main.ts), so that a fault can SIGKILL it with requests in flight. */
+export async function apiProcess(env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const main = new URL('../../src/api/main.ts', import.meta.url).pathname;
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(process.execPath, [main], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(port), RECONCILIATION_SCHEDULE_ENABLED: 'false', ...env } });
+    await until('API process', () => fetch(`${url}/healthz`).then((r) => r.ok, () => false));
+  };
+  const stop = async () => {
+    await crash(child);
+    child = undefined;
+  };
+  await start();
+  return { url, start, stop, destroy: stop };
+}
+
+/**
+ * A TCP proxy for one upstream (workers → Temporal) that can misbehave: reset every open
+ * connection, or stall all traffic for a while (bytes held, sockets left open).
+ */
+export async function faultProxy(upstream: string): Promise<{ address: string; resetAll(): void; stall(ms: number): Promise<void>; close(): Promise<void> }> {
+  const { createServer: createTcpServer, connect } = await import('node:net');
+  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const pairs = new Set<{ a: import('node:net').Socket; b: import('node:net').Socket }>();
+  let stalledUntil = 0;
+  const server = createTcpServer((a) => {
+    const b = connect(port, host);
+    const pair = { a, b };
+    pairs.add(pair);
+    const pipe = (from: import('node:net').Socket, to: import('node:net').Socket) => from.on('data', (chunk) => {
+      const wait = stalledUntil - Date.now();
+      if (wait <= 0) {
+        to.write(chunk);
+        return;
+      }
+      from.pause();
+      setTimeout(() => {
+        to.write(chunk);
+        from.resume();
+      }, wait);
+    });
+    pipe(a, b);
+    pipe(b, a);
+    const end = () => {
+      pairs.delete(pair);
+      a.destroy();
+      b.destroy();
+    };
+    a.on('error', end).on('close', end);
+    b.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    resetAll: () => {
+      for (const { a, b } of pairs) {
+        a.resetAndDestroy();
+        b.resetAndDestroy();
+      }
+    },
+    stall: async (ms) => {
+      stalledUntil = Date.now() + ms;
+      await sleep(ms);
+    },
+    close: async () => {
+      for (const { a, b } of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
