@@ -356,6 +356,21 @@ export const webhooksLost = (forMs: number): Scenario => ({
   },
 });
 
+/** Webhooks held back for a while, then all delivered at once, late and in a burst. */
+export const webhooksDelayed = (forMs: number): Scenario => ({
+  name: `webhooks delayed ${forMs / 1000} s, then delivered in a burst`,
+  inject: async (s, log) => {
+    await s.f.stack.sandbox.setWebhooks(false);
+    try {
+      await sleep(forMs);
+    } finally {
+      await s.f.stack.sandbox.setWebhooks(true);
+      const n = await s.f.stack.sandbox.redeliver({});
+      log(`  ${n} held-back events delivered late`);
+    }
+  },
+});
+
 /** Many clients, one hot product, and the same keys sent over and over while the inventory pool is killed. */
 export const hotSkuStorm = (): Scenario => ({
   name: 'same-key storm on a hot SKU, inventory pool SIGKILLed',

@@ -74,6 +74,7 @@ async function main(): Promise<number> {
       d.postgresConnectionsKilled(5, 2_000),
       d.providerFaults(20_000),
       d.webhooksLost(20_000),
+      d.webhooksDelayed(30_000),
       d.hotSkuStorm(),
       d.apiKilled(5_000),
       d.temporalLinkFaults(proxy),
