@@ -15,9 +15,12 @@ const CHECK_TIMEOUT_MS = 2000;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-/** Whether this request may read /metrics (the socket's peer, not X-Forwarded-For: a proxy in front is not loopback). */
+/**
+ * Whether this request may read /metrics. Without a token: a loopback peer that did not come
+ * through a proxy (a reverse proxy on the same host is loopback too, and forwards strangers).
+ */
 export function metricsAllowed(req: Request, token: string | undefined): boolean {
-  if (!token) return LOOPBACK.test(req.socket.remoteAddress ?? '');
+  if (!token) return LOOPBACK.test(req.socket.remoteAddress ?? '') && !req.get('x-forwarded-for') && !req.get('forwarded');
   const given = Buffer.from(req.get('authorization') ?? '');
   const wanted = Buffer.from(`Bearer ${token}`);
   return given.length === wanted.length && timingSafeEqual(given, wanted);

@@ -61,8 +61,10 @@ describe('security headers', () => {
 });
 
 describe('/metrics of the API', () => {
-  it('serves loopback clients without a token', async () => {
+  it('serves loopback clients without a token, but not what a local reverse proxy forwards', async () => {
     await f.http().get('/metrics').expect(200);
+    await f.http().get('/metrics').set('X-Forwarded-For', '203.0.113.9').expect(403);
+    await f.http().get('/metrics').set('Forwarded', 'for=203.0.113.9').expect(403);
   });
 
   (outsideAddress ? it : it.skip)('refuses a client that is not on loopback when no token is configured', async () => {
