@@ -222,6 +222,16 @@ async function drive(s: ChaosStack, scenario: Scenario, opts: LoadOptions, log: 
     const ghosts = await conn.execute<{ idempotency_key: string; id: string }[]>(`select idempotency_key, id from orders where idempotency_key in (${given.map(() => '?').join(', ')})`, given);
     for (const g of ghosts) violations.push(`I7 key ${g.idempotency_key}: the client was never told, yet order ${g.id} exists`);
   }
+  // One order per key, and it is the one the client was told about.
+  const keys = attempts.map((a) => a.key);
+  const byKey = keys.length
+    ? await conn.execute<{ idempotency_key: string; ids: string[] }[]>(`select idempotency_key, array_agg(id::text) as ids from orders where idempotency_key in (${keys.map(() => '?').join(', ')}) group by idempotency_key`, keys)
+    : [];
+  const told = new Map(attempts.map((a) => [a.key, a.orderId]));
+  for (const k of byKey) {
+    if (k.ids.length > 1) violations.push(`I7 key ${k.idempotency_key}: ${k.ids.length} orders (${k.ids.join(', ')})`);
+    else if (told.get(k.idempotency_key) && told.get(k.idempotency_key) !== k.ids[0]) violations.push(`I7 key ${k.idempotency_key}: the client was told ${told.get(k.idempotency_key)}, the database holds ${k.ids[0]}`);
+  }
   const lifetimes = accepted.length
     ? await conn.execute<{ ms: number }[]>(
       `select extract(epoch from (max(e.at) - min(e.at))) * 1000 as ms from order_events e where e.order_id in (${accepted.map(() => '?').join(', ')}) group by e.order_id`, accepted)
