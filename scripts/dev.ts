@@ -34,6 +34,8 @@ Configuration comes from the environment (see .env.example); the usual ones:
   DEV_TEMPORAL_METRICS_PORT_BASE (9200), LOG_LEVEL.`;
 
 const START_TIMEOUT_MS = { temporal: 60_000, other: 90_000 };
+/** A crashed process comes back after 1, 2, 4, 8, 10 s; the sixth crash within 2 min stops the stack. */
+const RESTART_POLICY = { backoffMs: (n: number) => Math.min(1000 * 2 ** (n - 1), 10_000), maxCrashes: 5, windowMs: 120_000 };
 const colour = process.env.FORCE_COLOR ? process.env.FORCE_COLOR !== '0' : Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const started = Date.now();
 /** Set once processes may exist: the way out for unexpected errors, so none are left running. */
@@ -260,9 +262,14 @@ async function main(): Promise<void> {
     colour,
     prefixWidth,
     write: (text) => process.stdout.write(text),
-    onUnexpectedExit: (child: Child) => {
+    // A process that came up and then died is restarted (the others keep running); one that
+    // cannot start, or keeps crashing, stops the stack with its reason.
+    restart: RESTART_POLICY,
+    onRestart: () => writeState(),
+    onUnexpectedExit: (child: Child, reason) => {
       const how = child.exit?.signal ? `was killed by ${child.exit.signal}` : `exited with code ${child.exit?.code}`;
-      void stop(1, `${child.spec.name} ${how} unexpectedly (its last output is above)`, 'Fix the cause and run `npm run dev` again. The whole stack was stopped: nothing restarts silently.');
+      const why = reason === 'too many crashes' ? `${child.spec.name} ${how} and kept crashing (${child.crashes.length} times within ${RESTART_POLICY.windowMs / 1000} s; its last output is above)` : `${child.spec.name} ${how} unexpectedly (its last output is above)`;
+      void stop(1, why, 'Fix the cause and run `npm run dev` again. The whole stack was stopped.');
     },
   });
 
@@ -307,10 +314,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
 
-  const writeState = () => {
+  function writeState(): void {
     const state: StateFile = { supervisorPid: process.pid, children: supervisor.children.map((c) => ({ name: c.spec.name, pid: c.pid, command: c.spec.args.join(' ') })) };
     writeFileSync(stateFile, JSON.stringify(state));
-  };
+  }
   writeState();
 
   const launch = async (p: PlannedProcess) => {
@@ -331,6 +338,7 @@ async function main(): Promise<void> {
         'Its output is above. Fix the cause and run `npm run dev` again.');
     }
     supervisor.say(`${p.name} ready`);
+    child.restartable = true;
   };
 
   // Migrations need only Postgres: run them while Temporal boots; everything after Temporal waits for them.

@@ -140,7 +140,7 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
     shutdownSignals: [], // our Lifecycle handles SIGTERM/SIGINT and drains in order
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
-      metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.temporalMetricsPort}` } },
+      metrics: { prometheus: { bindAddress: `${config.worker.metricsHost}:${config.worker.temporalMetricsPort}` } },
     },
   });
 
@@ -180,7 +180,7 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
 
   let metricsServer: Server;
   try {
-    metricsServer = await serveMetrics(metrics, config.worker.metricsPort, '0.0.0.0', () => ready && workers.every((w) => w.getState() === 'RUNNING'));
+    metricsServer = await serveMetrics(metrics, config.worker.metricsPort, config.worker.metricsHost, () => ready && workers.every((w) => w.getState() === 'RUNNING'));
   } catch (err) {
     fatal(logger, `Cannot serve metrics on port ${config.worker.metricsPort} (in use?). Set METRICS_PORT.`, err);
   }

@@ -88,7 +88,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (loopback clients, or Authorization: Bearer <METRICS_TOKEN>) */
         get: {
             parameters: {
                 query?: never;
@@ -100,6 +100,15 @@ export interface paths {
             responses: {
                 /** @description Text exposition format */
                 200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Not a loopback client, or not the metrics token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -216,6 +225,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -284,6 +294,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -341,6 +352,24 @@ export interface paths {
                 };
                 /** @description `stock_below_reserved` */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -457,6 +486,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -525,6 +555,24 @@ export interface paths {
                 };
                 /** @description `forbidden`: the token lacks the role */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1041,6 +1089,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description `rate_limited` (see Retry-After) */
                 429: {
                     headers: {
@@ -1216,6 +1282,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Upper-case letters, digits and dashes (max 64). Anything else answers 404. */
                     sku: string;
                 };
                 cookie?: never;
@@ -1310,8 +1377,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `invalid_signature`: bad, missing or stale signature; nothing changes */
+                /** @description `invalid_signature`: bad, missing or stale signature; `invalid_event`: signed, but not an event (no `id`, `type` or `data.object`, or a field of the wrong type); nothing changes */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: the body exceeds the size limit */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1752,7 +1828,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1817,6 +1893,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id */
             503: {
                 headers: {
@@ -1833,7 +1936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1898,6 +2001,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id */
             503: {
                 headers: {
@@ -1914,7 +2044,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -1972,6 +2102,33 @@ export interface operations {
             };
             /** @description workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1995,7 +2152,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Order id (UUID) */
+                /** @description Order id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -2053,6 +2210,33 @@ export interface operations {
             };
             /** @description workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2104,6 +2288,24 @@ export interface operations {
             };
             /** @description `not_found`: development tokens are disabled */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2179,6 +2381,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     finance_list_payments: {
@@ -2239,6 +2450,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     finance_list_reconciliations: {
@@ -2286,6 +2506,15 @@ export interface operations {
             };
             /** @description `forbidden` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2348,6 +2577,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send the body as application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `service_unavailable`: Temporal unreachable */
             503: {
                 headers: {
@@ -2364,6 +2620,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Run id (UUID). Anything else answers 404. */
                 id: string;
             };
             cookie?: never;
@@ -2399,6 +2656,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Bad input (`validation_failed`, `malformed_json`, `invalid_cursor`, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -2419,6 +2685,15 @@ export interface operations {
             };
             /** @description `not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,7 +15,8 @@ import { createOrderReadModel } from '../orders/read-model.ts';
 import { authenticate, createVerifier } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/problem.ts';
 import { byCustomer, byIp, rateLimit } from './middleware/rate-limit.ts';
-import { requestId, requireJson, safeJsonBody } from './middleware/request.ts';
+import { requestId, requireJson, safeJsonBody, verifyJsonBody } from './middleware/request.ts';
+import { docsSecurityHeaders, securityHeaders } from './middleware/security-headers.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { createOrderChangeHub } from './order-changes.ts';
 import { createOrderCommands } from './order-commands.ts';
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): Express {
   const limiterDeps = { redis, metrics, logger };
 
   app.use(requestId());
+  app.use(securityHeaders());
   app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
@@ -113,16 +115,16 @@ export function createApp(deps: AppDeps): Express {
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
   app.use(['/v1/orders', '/v1/admin', '/v1/finance'], auth);
   app.use(requireJson());
-  app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: config.http.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify: verifyJsonBody }));
   app.use(safeJsonBody());
 
   // Public
-  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping }));
+  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping, metricsToken: config.http.metricsToken, logger }));
   const document = apiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
+  app.use('/docs', docsSecurityHeaders(), swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
   app.use(productRoutes(catalog));
   app.use(devTokenRoutes(config));
   const pages = pageRoutes(config);

@@ -37,6 +37,15 @@ async function main(): Promise<void> {
 
   const redis = createRedis(config.redis, { lazy: true });
   const redisSub = createRedis(config.redis, { lazy: true });
+  // Redis is an accelerator: while it is down, say so now and then (ioredis reconnects by itself).
+  let lastRedisWarn = 0;
+  const onRedisError = (err: Error) => {
+    if (Date.now() - lastRedisWarn < 30_000) return;
+    lastRedisWarn = Date.now();
+    log.warn({ err: err.message }, 'redis error (rate limits fail open, caches and wake-ups fall back to Postgres)');
+  };
+  redis.on('error', onRedisError);
+  redisSub.on('error', onRedisError);
   try {
     await withTimeout(Promise.all([redis.connect(), redisSub.connect()]), 5000, 'redis connect');
   } catch (err) {

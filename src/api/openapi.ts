@@ -141,7 +141,13 @@ const corePaths: ZodOpenApiPathsObject = {
       responses: { '200': { description: 'Ready', content: json(z.object({ status: z.string(), checks: z.record(z.string(), z.unknown()) })) }, '503': { description: 'A dependency is unreachable' } },
     }),
   },
-  '/metrics': { get: op({ tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: z.string() } } } } }) },
+  '/metrics': {
+    get: op({
+      tags: ['operations'],
+      summary: 'Prometheus metrics (loopback clients, or Authorization: Bearer <METRICS_TOKEN>)',
+      responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: z.string() } } }, '403': { description: 'Not a loopback client, or not the metrics token', content: { 'text/plain': { schema: z.string() } } } },
+    }),
+  },
   '/openapi.json': { get: op({ tags: ['operations'], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json(z.record(z.string(), z.unknown())) } } }) },
 };
 
@@ -158,42 +164,46 @@ export const contractPaths: ZodOpenApiPathsObject = {
       requestBody: { required: true, content: json(z.record(z.string(), z.unknown())) },
       responses: {
         '200': { description: 'Recorded and handed to the order workflow (duplicates harmless)', content: json(z.object({ received: z.literal(true), duplicate: z.boolean().optional(), workflow: z.string().optional(), order: z.string().optional() })) },
-        '400': problem('`invalid_signature`: bad, missing or stale signature; nothing changes'),
+        '400': problem('`invalid_signature`: bad, missing or stale signature; `invalid_event`: signed, but not an event (no `id`, `type` or `data.object`, or a field of the wrong type); nothing changes'),
         '503': problem('`temporal_unavailable`: recorded, not yet signalled; retry'),
       },
     }),
   },
-  '/v1/finance/reconciliations': {
-    post: op({ tags: ['finance'], summary: 'Start a reconciliation run now (finance)', ...secured, responses: { '202': { description: 'Started', content: json(z.object({ id: z.string() })) }, ...authed } }),
-  },
-  '/v1/finance/reconciliations/{id}': {
-    get: op({
-      tags: ['finance'],
-      summary: 'A reconciliation run (finance)',
-      ...secured,
-      requestParams: { path: z.object({ id: z.string() }) },
-      responses: {
-        '200': { description: 'The run', content: json(z.object({ id: z.string(), status: z.string(), checked: z.number().int(), matched: z.number().int(), findings: z.array(z.record(z.string(), z.unknown())) })) },
-        '404': problem('`not_found`'),
-        ...authed,
-      },
-    }),
-  },
-  '/v1/finance/payments': {
-    get: op({
-      tags: ['finance'],
-      summary: 'Payment ledger rows (finance); CSV with Accept: text/csv',
-      ...secured,
-      responses: { '200': { description: 'Ledger rows', content: { ...json(z.object({ data: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() })), 'text/csv': { schema: z.string() } } }, ...authed },
-    }),
-  },
 };
+
+const BODY_METHODS = ['post', 'put', 'patch'] as const;
+const ALL_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/**
+ * Adds the errors the middleware answers on whole groups of routes, so that no operation
+ * forgets one: 400 (bad URL or body), 429 (the per-IP limiter on /v1, not on webhooks),
+ * 413 and 415 (any body: size limit, JSON in UTF-8 only). An operation's own, more
+ * precise description of a status wins.
+ */
+function documentMiddlewareErrors(paths: ZodOpenApiPathsObject): void {
+  for (const [path, item] of Object.entries(paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    const webhook = path.startsWith('/v1/webhooks/');
+    for (const method of ALL_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const add: ZodOpenApiResponsesObject = { '400': common['400'] };
+      if (!webhook) add['429'] = common['429'];
+      if ((BODY_METHODS as readonly string[]).includes(method)) {
+        add['413'] = problem('`payload_too_large`: the body exceeds the size limit');
+        if (!webhook) add['415'] = problem('`unsupported_media_type`: send the body as application/json in UTF-8');
+      }
+      operation.responses = { ...add, ...operation.responses };
+    }
+  }
+}
 
 export function createOpenApiDocument(opts: { serverUrl?: string; extraPaths?: ZodOpenApiPathsObject[] } = {}) {
   const paths: ZodOpenApiPathsObject = { ...contractPaths, ...corePaths };
   for (const extra of opts.extraPaths ?? []) {
     for (const [path, item] of Object.entries(extra)) paths[path] = { ...(paths[path] ?? {}), ...item };
   }
+  documentMiddlewareErrors(paths);
   return createDocument({
     openapi: '3.1.0',
     info: {

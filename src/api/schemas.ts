@@ -21,7 +21,11 @@ export const Money = z
   })
   .meta({ id: 'Money', example: { amount: 1999, currency: 'USD' } });
 
-const Cursor = z.string().min(1).max(512).meta({ description: 'Opaque cursor from a previous page (`nextCursor`).' });
+/**
+ * Cursors are base64url (what every list hands out as nextCursor). The pattern is documented;
+ * the read models check it themselves and answer `invalid_cursor`, which says more.
+ */
+export const Cursor = z.string().min(1).max(512).meta({ description: 'Opaque cursor from a previous page (`nextCursor`).', pattern: '^[A-Za-z0-9_-]+$' });
 const Limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 const Timestamp = z.string().meta({ format: 'date-time' });
 
@@ -58,7 +62,7 @@ export const ProductListQuery = z.strictObject({
   category: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/).optional(),
 });
 
-export const ProductPath = z.object({ sku: z.string().meta({ example: 'AUD-HEADPHONES-01' }) });
+export const ProductPath = z.object({ sku: z.string().regex(SKU_PATTERN).meta({ description: 'Upper-case letters, digits and dashes (max 64). Anything else answers 404.', example: 'AUD-HEADPHONES-01' }) });
 
 export const ProductUpsertBody = z
   .strictObject({
@@ -133,7 +137,7 @@ export const OrderResource = z
   })
   .meta({ id: 'Order' });
 
-export const OrderPath = z.object({ id: z.string().meta({ description: 'Order id (UUID). Anything else answers 404.' }) });
+export const OrderPath = z.object({ id: z.string().regex(UUID_PATTERN).meta({ description: 'Order id (UUID). Anything else answers 404.' }) });
 
 export const OrderListQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
@@ -162,7 +166,7 @@ export const OrderEventPage = page(OrderEventResource).meta({ id: 'OrderEventPag
 // ---------- headers ----------
 
 export const CreateOrderHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).meta({ description: '1–255 printable ASCII characters; scoped per customer' }),
+  'idempotency-key': z.string().min(1).max(255).regex(IDEMPOTENCY_KEY_PATTERN).meta({ description: '1–255 printable ASCII characters; scoped per customer' }),
   prefer: z.string().optional().meta({ description: `\`wait=N\`: wait up to N seconds (capped at ${PREFER_WAIT_MAX_SECONDS}) for a settled state` }),
 });
 export const GetOrderHeaders = z.object({

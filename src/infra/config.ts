@@ -104,6 +104,10 @@ export const envSchema = z.object({
   PAYMENTS_MAX_PER_SECOND: z.coerce.number().positive().optional(),
   METRICS_PORT: port.default(9464),
   TEMPORAL_METRICS_PORT: port.default(9564),
+  /** Interface of a worker's metrics ports (prom-client + /healthz, Temporal SDK); 0.0.0.0 where a scraper in another host or container must reach them. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token for the API's /metrics; when unset, /metrics answers loopback clients only. */
+  METRICS_TOKEN: z.string().min(16).optional(),
 
   // Checkout behaviour
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
@@ -247,6 +251,7 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       bodyLimit: e.BODY_LIMIT,
       trustProxy: e.TRUST_PROXY,
       logSuccessSample: e.HTTP_LOG_SUCCESS_SAMPLE,
+      metricsToken: e.METRICS_TOKEN,
     },
     admission: { maxInFlight: e.ADMISSION_MAX_IN_FLIGHT },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS },
@@ -269,6 +274,7 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       paymentsMaxPerSecond: e.PAYMENTS_MAX_PER_SECOND ?? paymentsRateFor(providerRequestLimit(e)),
+      metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
       temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     },

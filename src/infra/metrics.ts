@@ -43,7 +43,7 @@ export function createMetrics(component: string) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** A tiny /metrics + /healthz server for worker processes (the API serves its own). */
-export function serveMetrics(metrics: Metrics, port: number, host = '0.0.0.0', health: () => boolean = () => true): Promise<Server> {
+export function serveMetrics(metrics: Metrics, port: number, host = '127.0.0.1', health: () => boolean = () => true): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('content-type', metrics.registry.contentType);

@@ -11,6 +11,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Stripe from 'stripe';
+import * as z from 'zod';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { orderWorkflowId, type PaymentUpdate } from '../../workflows/contracts.ts';
@@ -35,6 +36,8 @@ export interface WebhookIntakeDeps {
 export type WebhookOutcome =
   /** Bad, missing or stale signature: nothing was recorded. */
   | { kind: 'invalid_signature'; reason: string }
+  /** Validly signed but not a Stripe event we can read (null, a number, no type, no data…): nothing was recorded. */
+  | { kind: 'invalid_event'; reason: string }
   /** Already recorded and handed over earlier. */
   | { kind: 'duplicate'; eventId: string }
   /** Recorded and the workflow accepted the signal. */
@@ -49,6 +52,31 @@ export type WebhookOutcome =
   | { kind: 'temporal_unavailable'; eventId: string; orderId: string; error: string };
 
 type StripeObject = Record<string, unknown> & { id?: string; object?: string; metadata?: Record<string, string> };
+
+/**
+ * The part of an event this intake reads, checked after the signature: a signed body is
+ * authentic, not necessarily well formed, and the fields below reach SQL and the workflow.
+ */
+const eventShape = z.looseObject({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  data: z.looseObject({
+    object: z.looseObject({
+      id: z.string().min(1).max(255).optional(),
+      object: z.string().max(255).optional(),
+      payment_intent: z.string().max(255).nullable().optional(),
+      status: z.string().max(255).nullable().optional(),
+      metadata: z.record(z.string(), z.string()).nullable().optional(),
+    }),
+  }),
+});
+
+function malformed(event: unknown): string | undefined {
+  const parsed = eventShape.safeParse(event);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0];
+  return `${issue.path.join('.') || '(event)'}: ${issue.message}`;
+}
 
 /** What the workflow gets from an event: the intent it concerns and its status afterwards. */
 export function paymentUpdateFrom(event: Stripe.Event): PaymentUpdate | undefined {
@@ -69,12 +97,13 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
   const { orm, temporal, logger } = deps;
   const count = (outcome: WebhookOutcome['kind']) => deps.metrics?.webhooksReceived.inc({ outcome });
 
-  function verify(rawBody: Buffer | string, signature: string | undefined): Stripe.Event | { reason: string } {
-    if (!signature) return { reason: 'missing Stripe-Signature header' };
+  /** The parsed body when the signature holds (any JSON value: its shape is checked next). */
+  function verify(rawBody: Buffer | string, signature: string | undefined): { ok: true; body: unknown } | { ok: false; reason: string } {
+    if (!signature) return { ok: false, reason: 'missing Stripe-Signature header' };
     try {
-      return Stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+      return { ok: true, body: Stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS) };
     } catch (err) {
-      return { reason: err instanceof Error ? err.message : String(err) };
+      return { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
   }
 
@@ -122,12 +151,18 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
 
   async function handle(rawBody: Buffer | string, signature: string | undefined): Promise<WebhookOutcome> {
     const verified = verify(rawBody, signature);
-    if (!('id' in verified)) {
+    if (!verified.ok) {
       count('invalid_signature');
       logger.warn({ reason: verified.reason }, 'webhook refused: invalid signature');
       return { kind: 'invalid_signature', reason: verified.reason };
     }
-    const event = verified;
+    const shapeProblem = malformed(verified.body);
+    if (shapeProblem) {
+      count('invalid_event');
+      logger.warn({ reason: shapeProblem }, 'webhook refused: signed but malformed event');
+      return { kind: 'invalid_event', reason: shapeProblem };
+    }
+    const event = verified.body as Stripe.Event;
     const claimed = (event.data.object as unknown as StripeObject).metadata?.order_id;
     const target = await orderOf(event);
     const update = paymentUpdateFrom(event);

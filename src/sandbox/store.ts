@@ -117,6 +117,11 @@ export class SandboxStore {
 
   async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // pg emits 'error' on a checked-out client whose connection drops between two queries;
+    // unheard, that event kills the process. The next query fails and the caller sees it.
+    let lost: Error | undefined;
+    const onError = (err: Error) => { lost = err; };
+    c.on('error', onError);
     try {
       await c.query('begin');
       const out = await fn(c);
@@ -126,7 +131,9 @@ export class SandboxStore {
       await c.query('rollback').catch(() => undefined);
       throw err;
     } finally {
-      c.release();
+      c.off('error', onError);
+      // A broken client goes back destroyed, not into the idle list.
+      c.release(lost);
     }
   }
 

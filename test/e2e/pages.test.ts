@@ -156,6 +156,15 @@ describe('/console/finance', () => {
   }, 60_000);
 });
 
+describe('/docs (Swagger UI)', () => {
+  it('renders the operations under the API\'s security headers (no CSP violation)', async () => {
+    const page = await newPage();
+    await page.goto(`${f.baseUrl}/docs/`);
+    await page.locator('.opblock-summary-path', { hasText: '/v1/orders' }).first().waitFor({ timeout: 15_000 });
+    await page.close();
+  });
+});
+
 describe('development tokens', () => {
   it('mints tokens in development only: production has no such route', async () => {
     const minted = await f.http().post('/v1/dev/tokens').send({ roles: ['finance'], sub: 'fin-1' }).expect(201);

@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Client, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/infra/config.ts';
 import { createLogger, type Logger } from '../../src/infra/logger.ts';
@@ -49,6 +49,8 @@ export interface TestStackOptions {
   sandbox?: Parameters<typeof startTestSandbox>[0];
   /** Forward webhooks here from the start (else: the built-in relay signals workflows). */
   webhookTarget?: string;
+  /** Use this running Temporal server (e.g. one a chaos run restarts) instead of starting one. */
+  temporalAddress?: string;
 }
 
 export interface TestStack {
@@ -127,7 +129,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     cleanups.push(() => new Promise((r) => relay.close(() => r(undefined))));
     const webhookUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/v1/webhooks/stripe`;
 
-    const env = await startLocalTemporal();
+    const env = opts.temporalAddress ? await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress }) : await startLocalTemporal();
     cleanups.push(() => env.teardown());
 
     const sandbox = await startTestSandbox({ webhookUrl, ...opts.sandbox });
@@ -202,7 +204,7 @@ async function relayWebhook(body: Buffer, headers: Record<string, string | strin
   }
   if (!intake) return 503; // not ready yet: the sandbox retries
   const outcome = await intake.handle(body, signature);
-  return outcome.kind === 'invalid_signature' ? 400 : outcome.kind === 'temporal_unavailable' ? 503 : 200;
+  return outcome.kind === 'invalid_signature' || outcome.kind === 'invalid_event' ? 400 : outcome.kind === 'temporal_unavailable' ? 503 : 200;
 }
 
 export interface WorkerProcess {

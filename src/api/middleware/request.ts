@@ -1,6 +1,7 @@
-// Request plumbing: request id, content-type enforcement, and a guard that rejects JSON
-// values no handler should ever see (NUL bytes, lone surrogates, prototype-pollution keys,
-// absurd nesting) before any schema runs.
+// Request plumbing: request id, content-type enforcement, and guards that reject JSON
+// no handler should ever see — bodies in another charset than UTF-8, objects with a
+// duplicated key (JSON.parse silently keeps the last one), NUL bytes, lone surrogates,
+// prototype-pollution keys, absurd nesting — before any schema runs.
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError, type ProblemFieldError } from '../../infra/errors.ts';
@@ -31,6 +32,64 @@ export function requireJson(): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * The dotted path of the first key that appears twice in one object of this JSON text, or
+ * undefined. Keys are compared decoded ("a" and "\\u0061" are the same key). Text that is
+ * not JSON is left to the parser to refuse.
+ */
+export function duplicateJsonKey(text: string): string | undefined {
+  type Frame = { keys?: Set<string>; expectKey: boolean; path: string; key?: string; index: number };
+  const stack: Frame[] = [];
+  const join = (a: string, b: string) => (a ? `${a}.${b}` : b);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    const top = stack[stack.length - 1];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (top?.keys && top.expectKey) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          return undefined;
+        }
+        if (top.keys.has(key)) return join(top.path, key);
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      const path = !top ? '' : top.keys ? join(top.path, top.key ?? '') : join(top.path, String(top.index));
+      stack.push(ch === '{' ? { keys: new Set(), expectKey: true, path, index: 0 } : { expectKey: false, path, index: 0 });
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    } else if (ch === ',' && top) {
+      if (top.keys) top.expectKey = true;
+      else top.index += 1;
+    }
+  }
+  return undefined;
+}
+
+const UTF8 = new Set(['utf-8', 'utf8']);
+
+/**
+ * `verify` hook of express.json: runs on the raw bytes before parsing. The API speaks UTF-8
+ * only (body-parser alone would also decode UTF-16/32), and a duplicated key would let the
+ * last value win unseen (a second paymentMethod changed the card used).
+ */
+export function verifyJsonBody(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (!UTF8.has(encoding.toLowerCase())) {
+    throw new AppError(415, 'unsupported_media_type', 'The request body charset is not supported; send UTF-8 JSON.');
+  }
+  const duplicate = duplicateJsonKey(buf.toString('utf8'));
+  if (duplicate !== undefined) {
+    throw new AppError(400, 'validation_failed', 'The request body repeats a key.', { errors: [{ path: duplicate, message: 'duplicate key', code: 'duplicate_key' }] });
+  }
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

@@ -26,7 +26,7 @@ import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationInput } from 
 import type { reconciliation } from '../../../workflows/reconciliation.ts';
 import { authenticate, createVerifier, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
-import { Problem, UUID_PATTERN } from '../schemas.ts';
+import { Cursor, Problem, UUID_PATTERN } from '../schemas.ts';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 
 export interface FinanceDeps {
@@ -38,7 +38,7 @@ export interface FinanceDeps {
 }
 
 const limit = z.coerce.number().int().min(1).max(500).default(100);
-const cursor = z.string().max(512).optional();
+const cursor = Cursor.optional();
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional();
 
@@ -234,7 +234,7 @@ export const financeOpenApiPaths: ZodOpenApiPathsObject = {
       operationId: 'finance_get_reconciliation',
       summary: 'A reconciliation run with its findings (finance, ops); findings as CSV with Accept: text/csv',
       security: [{ bearerAuth: [] }],
-      requestParams: { path: z.object({ id: z.string() }) },
+      requestParams: { path: z.object({ id: z.string().regex(UUID_PATTERN).meta({ description: 'Run id (UUID). Anything else answers 404.' }) }) },
       responses: {
         '200': { description: 'The run', content: { 'application/json': { schema: RunSchema.extend({ findings: z.array(FindingSchema) }) }, 'text/csv': { schema: z.string() } } },
         '401': problemResponse('`unauthorized`'), '403': problemResponse('`forbidden`'), '404': problemResponse('`not_found`'),

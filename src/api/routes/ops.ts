@@ -198,7 +198,7 @@ export const opsOpenApiPaths: ZodOpenApiPathsObject = Object.fromEntries(
         operationId: `ops_${action.replace('-', '_')}`,
         summary: ACTIONS[action].summary,
         security: [{ bearerAuth: [] }],
-        requestParams: { path: z.object({ id: z.string().meta({ description: 'Order id (UUID)' }) }) },
+        requestParams: { path: z.object({ id: z.string().regex(UUID_PATTERN).meta({ description: 'Order id (UUID). Anything else answers 404.' }) }) },
         requestBody: { required: true, content: { 'application/json': { schema: OpsActionBody } } },
         responses: {
           [ACTIONS[action].httpStatus]: { description: 'Delivered to the order workflow (visible in its history) and audited', content: { 'application/json': { schema: OpsActionResult } } },

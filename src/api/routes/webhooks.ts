@@ -30,6 +30,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
       case 'invalid_signature':
         sendProblem(req, res, new AppError(400, 'invalid_signature', 'The Stripe-Signature header is missing, stale or does not match the body.'));
         return;
+      case 'invalid_event':
+        sendProblem(req, res, new AppError(400, 'invalid_event', `The signed body is not a Stripe event this endpoint can read (${outcome.reason}).`));
+        return;
       case 'temporal_unavailable':
         sendProblem(req, res, new AppError(503, 'temporal_unavailable', 'The event was recorded but could not be handed to its order yet; please retry.', { headers: { 'Retry-After': '5' } }));
         return;

@@ -260,7 +260,7 @@ describe('authentication and roles', () => {
 describe('hostile input', () => {
   const big = 'x'.repeat(1024 * 1024);
   const item = { sku: 'BOK-SYSTEMS-01', quantity: 1 };
-  type Case = { name: string; status: number; code: string; body?: string | object; contentType?: string; key?: string | null; path?: string; method?: 'post' | 'get' };
+  type Case = { name: string; status: number; code: string; body?: string | Buffer | object; contentType?: string; key?: string | null; path?: string; method?: 'post' | 'get' };
   const cases: Case[] = [
     { name: 'broken JSON', body: '{"items": [', status: 400, code: 'malformed_json' },
     { name: 'trailing garbage', body: '{"items":[]} x', status: 400, code: 'malformed_json' },
@@ -293,6 +293,9 @@ describe('hostile input', () => {
     { name: 'text/plain body', body: JSON.stringify(orderBody()), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
     { name: 'form body', body: 'items=1', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'unsupported_media_type' },
     { name: 'latin1 charset', body: JSON.stringify(orderBody()), contentType: 'application/json; charset=latin1', status: 415, code: 'unsupported_media_type' },
+    { name: 'utf-16 charset', body: Buffer.from(JSON.stringify(orderBody()), 'utf16le'), contentType: 'application/json; charset=utf-16le', status: 415, code: 'unsupported_media_type' },
+    { name: 'duplicated paymentMethod', body: '{"items":[{"sku":"BOK-SYSTEMS-01","quantity":1}],"paymentMethod":"pm_card_visa","paymentMethod":"pm_card_declined"}', status: 400, code: 'validation_failed' },
+    { name: 'duplicated key, escaped', body: '{"items":[{"sku":"BOK-SYSTEMS-01","quantity":1,"\\u0071uantity":2}],"paymentMethod":"pm_card_visa"}', status: 400, code: 'validation_failed' },
     { name: 'missing Idempotency-Key', body: orderBody(), key: null, status: 400, code: 'idempotency_key_required' },
     { name: 'empty Idempotency-Key', body: orderBody(), key: '', status: 400, code: 'idempotency_key_required' },
     { name: '256-char Idempotency-Key', body: orderBody(), key: 'k'.repeat(256), status: 400, code: 'idempotency_key_required' },
@@ -319,7 +322,7 @@ describe('hostile input', () => {
       if (c.method !== 'get') {
         if (c.key !== null) req = req.set('Idempotency-Key', c.key ?? `hostile-${n}`);
         req = req.set('Content-Type', c.contentType ?? 'application/json');
-        req = req.send(typeof c.body === 'string' ? c.body : JSON.stringify(c.body));
+        req = req.send(typeof c.body === 'string' || Buffer.isBuffer(c.body) ? c.body : JSON.stringify(c.body));
       }
       const res = await req;
       expect({ name: c.name, status: res.status, code: res.body?.code }).toEqual({ name: c.name, status: c.status, code: c.code });

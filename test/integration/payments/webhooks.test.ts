@@ -162,6 +162,39 @@ describe('POST /v1/webhooks/stripe', () => {
     });
   });
 
+  describe('refuses a validly signed but malformed event with 400 invalid_event and stores nothing', () => {
+    const base = () => intentEvent(randomUUID());
+    const cases: [string, () => unknown][] = [
+      ['null', () => null],
+      ['a number', () => 42],
+      ['a string', () => 'evt'],
+      ['an array', () => [base()]],
+      ['no data', () => ({ ...base(), data: undefined })],
+      ['no type', () => ({ ...base(), type: undefined })],
+      ['no id', () => ({ ...base(), id: undefined })],
+      ['data.object not an object', () => ({ ...base(), data: { object: 7 } })],
+      ['a non-string object id', () => {
+        const e = base();
+        return { ...e, data: { object: { ...e.data.object, id: 12345 } } };
+      }],
+      ['a non-string order id in metadata', () => {
+        const e = base();
+        return { ...e, data: { object: { ...e.data.object, metadata: { order_id: { $ne: null } } } } };
+      }],
+    ];
+    it.each(cases)('%s', async (_name, make) => {
+      const conn = orm.em.getConnection();
+      const countRows = async () => Number((await conn.execute<{ n: string }[]>('select count(*) as n from payment_events'))[0].n);
+      const before = await countRows();
+      const payload = JSON.stringify(make());
+      const res = await post(app, payload, sign(payload));
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 400, code: 'invalid_event' });
+      expect(await countRows()).toBe(before);
+    });
+  });
+
   it('a duplicate delivery is harmless: one ledger row, one signal', async () => {
     const orderId = await newOrder();
     await startRecorder(orderId);

@@ -1,0 +1,186 @@
+// Model-based tests of the order state machine: fast-check draws sequences of what customers,
+// ops and the provider do — place (card, declined card, 3-D Secure), complete or fail 3-D
+// Secure, cancel as the customer or as ops, redeliver the provider's webhooks (early, late,
+// twice), crash and restart the payments worker — and runs them against the real stack
+// through the HTTP API. Each command checks the answer against what the model allows; after
+// every sequence every order settles where the model says it may, its timeline is a legal
+// path, and DESIGN §7 holds.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { canTransition, type OrderStatus } from '../../src/orders/status.ts';
+import { startApiFixture, type ApiFixture } from '../helpers/api.ts';
+import { checkInvariants } from '../helpers/invariants.ts';
+import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
+
+type Card = 'visa' | 'declined' | '3ds';
+const METHOD: Record<Card, string> = { visa: 'pm_card_visa', declined: 'pm_card_chargeDeclined', '3ds': 'pm_card_authenticationRequired' };
+const SETTLED = ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'];
+
+interface ModelOrder {
+  id: string;
+  card: Card;
+  /** What happened to it, in order: '3ds:succeed', '3ds:fail', 'cancel:customer:202', … */
+  history: string[];
+}
+interface Model { orders: ModelOrder[] }
+interface Real { f: ApiFixture; customer: string; ops: string }
+
+let f: ApiFixture;
+let payments: WorkerProcess;
+let real: Real;
+
+beforeAll(async () => {
+  f = await startApiFixture({ pools: ['checkout', 'inventory', 'orders'], env: { PAYMENT_ACTION_TIMEOUT: '4s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' } });
+  payments = await spawnWorker(f.stack, 'payments');
+  real = { f, customer: await f.token('model-customer', 'customer'), ops: await f.token('model-ops', 'ops') };
+  await f.stack.orm.em.getConnection().execute("update inventory_levels set on_hand = reserved + 100000 where sku = 'AUD-EARBUDS-02'");
+}, 120_000);
+afterAll(async () => {
+  await payments?.kill('SIGTERM');
+  await f?.stop();
+}, 60_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const statusOf = async (id: string) => (await f.stack.orm.em.getConnection().execute<{ status: OrderStatus }[]>('select status from orders where id = ?', [id]))[0]?.status;
+
+class Place implements fc.AsyncCommand<Model, Real> {
+  readonly card: Card;
+  constructor(card: Card) {
+    this.card = card;
+  }
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const res = await r.f.http().post('/v1/orders').set('Authorization', `Bearer ${r.customer}`).set('Idempotency-Key', `model-${randomUUID()}`)
+      .send({ items: [{ sku: 'AUD-EARBUDS-02', quantity: 1 }], paymentMethod: METHOD[this.card] });
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('PENDING');
+    m.orders.push({ id: res.body.id, card: this.card, history: [] });
+  }
+  toString = () => `place(${this.card})`;
+}
+
+class ThreeDS implements fc.AsyncCommand<Model, Real> {
+  readonly pick: number;
+  readonly outcome: 'succeed' | 'fail';
+  constructor(pick: number, outcome: 'succeed' | 'fail') {
+    this.pick = pick;
+    this.outcome = outcome;
+  }
+  check = (m: Readonly<Model>) => m.orders.some((o) => o.card === '3ds');
+  async run(m: Model, r: Real) {
+    const candidates = m.orders.filter((o) => o.card === '3ds');
+    const o = candidates[this.pick % candidates.length];
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const [intent] = await r.f.stack.sandbox.intents({ orderId: o.id });
+      if (intent?.status === 'requires_action') {
+        await r.f.stack.sandbox.authenticate(intent.id, this.outcome);
+        o.history.push(`3ds:${this.outcome}`);
+        return;
+      }
+      if (intent && !['requires_payment_method', 'requires_confirmation'].includes(intent.status)) return; // too late: timed out or cancelled
+      await sleep(100);
+    }
+  }
+  toString = () => `3ds(#${this.pick}, ${this.outcome})`;
+}
+
+class Cancel implements fc.AsyncCommand<Model, Real> {
+  readonly pick: number;
+  readonly as: 'customer' | 'ops';
+  constructor(pick: number, as: 'customer' | 'ops') {
+    this.pick = pick;
+    this.as = as;
+  }
+  check = (m: Readonly<Model>) => m.orders.length > 0;
+  async run(m: Model, r: Real) {
+    const o = m.orders[this.pick % m.orders.length];
+    const before = await statusOf(o.id);
+    const path = this.as === 'customer' ? `/v1/orders/${o.id}/cancel` : `/v1/admin/orders/${o.id}/cancel`;
+    const res = await r.f.http().post(path).set('Authorization', `Bearer ${this.as === 'customer' ? r.customer : r.ops}`).send({ reason: 'model' });
+    // Allowed answers: 202 accepted or 409 refused (already settled, or past the point of no return).
+    expect([202, 409]).toContain(res.status);
+    if (before && ['REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].includes(before)) expect(res.status).toBe(409);
+    if (this.as === 'customer' && before === 'CONFIRMED') expect(res.status).toBe(409);
+    o.history.push(`cancel:${this.as}:${res.status}`);
+  }
+  toString = () => `cancel(#${this.pick}, ${this.as})`;
+}
+
+class RedeliverWebhooks implements fc.AsyncCommand<Model, Real> {
+  readonly pick: number;
+  constructor(pick: number) {
+    this.pick = pick;
+  }
+  check = (m: Readonly<Model>) => m.orders.length > 0;
+  async run(m: Model, r: Real) {
+    const o = m.orders[this.pick % m.orders.length];
+    await r.f.stack.sandbox.redeliver({ orderId: o.id });
+    o.history.push('webhooks:again');
+  }
+  toString = () => `redeliver(#${this.pick})`;
+}
+
+class CrashPayments implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run() {
+    await payments.kill('SIGKILL');
+    payments = await spawnWorker(f.stack, 'payments');
+  }
+  toString = () => 'crash(payments)';
+}
+
+/** Where the model allows an order to end, given what was done to it. */
+function allowedEnds(o: ModelOrder): string[] {
+  const cancelled = o.history.some((h) => /^cancel:(customer|ops):202$/.test(h));
+  const opsCancelled = o.history.includes('cancel:ops:202');
+  const ends = new Set<string>();
+  if (o.card === 'visa') ends.add('CONFIRMED');
+  if (o.card === 'declined') ends.add('PAYMENT_FAILED');
+  if (o.card === '3ds') {
+    const first = o.history.find((h) => h.startsWith('3ds:'));
+    if (first === '3ds:succeed') ends.add('CONFIRMED');
+    else ends.add('PAYMENT_FAILED'); // failed, or never completed (timeout)
+  }
+  if (cancelled) ends.add('CANCELLED');
+  // An ops cancel of a CONFIRMED order refunds it: CANCELLED; a customer cancel accepted before capture: CANCELLED.
+  if (opsCancelled && ends.has('CONFIRMED')) ends.add('CANCELLED');
+  return [...ends];
+}
+
+const commands = [
+  fc.constantFrom<Card>('visa', 'declined', '3ds', '3ds').map((c) => new Place(c)),
+  fc.tuple(fc.nat(), fc.constantFrom<'succeed' | 'fail'>('succeed', 'succeed', 'fail')).map(([i, out]) => new ThreeDS(i, out)),
+  fc.tuple(fc.nat(), fc.constantFrom<'customer' | 'ops'>('customer', 'ops')).map(([i, as]) => new Cancel(i, as)),
+  fc.nat().map((i) => new RedeliverWebhooks(i)),
+  fc.constant(new CrashPayments()),
+];
+
+describe('order lifecycle, model-based', () => {
+  it('any sequence of customer, ops and provider actions ends in allowed states, along legal paths, with the invariants intact', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 8 }), async (cmds) => {
+        const model: Model = { orders: [] };
+        await fc.asyncModelRun(() => ({ model, real }), cmds);
+        const ids = model.orders.map((o) => o.id);
+        if (!ids.length) return;
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && (await Promise.all(ids.map(statusOf))).some((s) => !SETTLED.includes(s ?? ''))) await sleep(250);
+        for (const o of model.orders) {
+          const status = await statusOf(o.id);
+          const allowed = allowedEnds(o);
+          expect({ order: `${o.card} ${o.history.join(' ')}`, status, allowed: allowed.includes(status ?? '') }).toEqual({ order: `${o.card} ${o.history.join(' ')}`, status, allowed: true });
+          const events = await f.http().get(`/v1/orders/${o.id}/events`).set('Authorization', `Bearer ${real.customer}`).expect(200);
+          const path = (events.body.data as { status: OrderStatus }[]).map((e) => e.status).filter((s, i, all) => i === 0 || s !== all[i - 1]);
+          expect(path[0]).toBe('PENDING');
+          for (let i = 1; i < path.length; i++) expect(`${path[i - 1]}→${path[i]}: ${canTransition(path[i - 1], path[i])}`).toBe(`${path[i - 1]}→${path[i]}: true`);
+          expect(path[path.length - 1]).toBe(status);
+        }
+        const report = await checkInvariants({ orm: f.stack.orm, sandbox: f.stack.sandbox, orderIds: ids });
+        expect(report.violations).toEqual([]);
+      }),
+      { numRuns: 10, endOnFailure: true },
+    );
+  }, 600_000);
+});
