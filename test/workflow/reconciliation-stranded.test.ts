@@ -104,7 +104,8 @@ describe('finding 8: reconciliation lets an open workflow move its own money', (
     expect((await sql('select status, attention from orders where id = ?', [orderId]))[0]).toEqual({ status: 'CONFIRMED', attention: null });
     expect((await sql('select status, captured_amount from payments where order_id = ?', [orderId]))[0]).toEqual({ status: 'CAPTURED', captured_amount: 3900 });
     await assertInvariants({ orm: h.orm, sandbox: h.sandbox, orderIds: [orderId] });
-    await handle.terminate('test over');
+    // Cleanup only: with time skipping the aftercare window may already have closed it.
+    await handle.terminate('test over').catch(() => undefined);
   });
 
   it('finding 8: an ops cancel stuck on its void, then the workflow terminated: reconciliation voids (never captures) the order being cancelled', async () => {

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } f
 import { join, resolve } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { quietRuntime } from '../helpers/temporal.ts';
+import { quietRuntime, testDataConverter } from '../helpers/temporal.ts';
 import { testWorkflowBundle } from '../helpers/workflow-bundle.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -42,10 +42,10 @@ describe('replay guard', () => {
       const { code } = await bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: quietLogger });
       const histories = [{ workflowId: 'checkout-lean-happy', history: history('checkout-lean-happy') }];
       const bad: string[] = [];
-      for await (const r of Worker.runReplayHistories({ workflowBundle: { code }, replayName: 'replay-guard-bad' }, histories)) bad.push(r.error ? `${r.error.name}: ${r.error.message}` : 'replayed');
+      for await (const r of Worker.runReplayHistories({ workflowBundle: { code }, replayName: 'replay-guard-bad', dataConverter: testDataConverter() }, histories)) bad.push(r.error ? `${r.error.name}: ${r.error.message}` : 'replayed');
       expect(bad).toEqual([expect.stringMatching(/DeterminismViolation|[Nn]ondetermin/)]);
       const good: string[] = [];
-      for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'replay-guard-good' }, histories)) good.push(r.error ? r.error.message : 'replayed');
+      for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'replay-guard-good', dataConverter: testDataConverter() }, histories)) good.push(r.error ? r.error.message : 'replayed');
       expect(good).toEqual(['replayed']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
