@@ -2,7 +2,7 @@
 // A steady mixed load of checkouts goes through the real HTTP API (happy, several lines over
 // both warehouses, declined, 3-D Secure completed and abandoned, out of stock, customer
 // cancel) while one fault is injected and healed; then every accepted order must settle and
-// DESIGN §7 must hold (test/helpers/invariants.ts against Postgres and the sandbox's own
+// docs/design.md §7 must hold (test/helpers/invariants.ts against Postgres and the sandbox's own
 // records). Clients behave like good clients: on a 5xx, 429 or timeout they retry with the
 // same Idempotency-Key, so an answer they never saw cannot make a second order.
 import { randomUUID } from 'node:crypto';
@@ -381,25 +381,25 @@ export const webhooksDelayed = (forMs: number): Scenario => ({
   },
 });
 
-/** Many clients, one hot product, and the same keys sent over and over while the inventory pool is killed. */
-export const hotSkuStorm = (): Scenario => ({
-  name: 'same-key storm on a hot SKU, inventory pool SIGKILLed',
+/** 500 orders racing for a hot product, each key sent twice at once, while the inventory pool is killed. */
+export const hotSkuStorm = (orders = 500, sendsPerKey = 2): Scenario => ({
+  name: `${orders}-order race on a hot SKU, each key sent ${sendsPerKey}×, inventory pool SIGKILLed`,
   inject: async (s, log) => {
     const token = await s.f.token('chaos-storm', 'customer');
-    const keys = Array.from({ length: 20 }, () => `storm-${randomUUID()}`);
+    const keys = Array.from({ length: orders }, () => `storm-${randomUUID()}`);
     await s.f.stack.orm.em.getConnection().execute('update inventory_levels set on_hand = reserved + ? where sku = ?', [HOT_UNITS, HOT]);
     const body = JSON.stringify({ items: [{ sku: HOT, quantity: 1 }], paymentMethod: 'pm_card_visa' });
     const send = (key: string) => fetch(`${s.f.baseUrl}/v1/orders`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key }, body,
     }).then(async (r) => ((await r.json().catch(() => ({}))) as { id?: string }).id, () => undefined);
-    const storm = Promise.all(keys.flatMap((k) => Array.from({ length: 5 }, () => send(k))));
+    const storm = Promise.all(keys.flatMap((k) => Array.from({ length: sendsPerKey }, () => send(k))));
     await sleep(200);
     log('  kill -9 inventory');
     await killWorker(s, 'inventory');
     const ids = await storm;
     await startWorkers(s, ['inventory']);
     for (const k of keys) {
-      const distinct = new Set(ids.filter((_, i) => keys[Math.floor(i / 5)] === k && ids[i]));
+      const distinct = new Set(ids.filter((_, i) => keys[Math.floor(i / sendsPerKey)] === k && ids[i]));
       if (distinct.size > 1) throw new Error(`key ${k} answered ${distinct.size} different orders`);
     }
     return ids.filter((id): id is string => Boolean(id));

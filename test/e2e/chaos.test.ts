@@ -2,7 +2,7 @@
 // checkouts through the HTTP API while a worker pool is killed in turn, every worker is down
 // for a while, Temporal is killed and restarted on its file, Postgres is stopped and started,
 // Postgres connections are cut, and the provider fails; after each, every accepted order
-// settles and DESIGN §7 holds. No timing thresholds: the numbers are printed.
+// settles and docs/design.md §7 holds. No timing thresholds: the numbers are printed.
 // Like npm run chaos, it runs on private Postgres, Redis and Temporal instances it starts
 // itself, so stopping them never touches the machine's shared services.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

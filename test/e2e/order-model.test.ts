@@ -4,7 +4,7 @@
 // twice), crash and restart the payments worker — and runs them against the real stack
 // through the HTTP API. Each command checks the answer against what the model allows; after
 // every sequence every order settles where the model says it may, its timeline is a legal
-// path, and DESIGN §7 holds.
+// path, and docs/design.md §7 holds.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';

@@ -19,9 +19,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => f?.stop());
 
-function schemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs `st` in a scratch directory: its example database and reports stay out of the repository. */
+function schemathesis(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(ST, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1' } });
+    const child = spawn(ST, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -47,7 +48,7 @@ describe('schemathesis against /openapi.json', () => {
         '--exclude-path-regex', '^/(docs|codec)',
         '-H', `Authorization: Bearer ${token}`,
         '--report', 'ndjson', '--report-dir', dir,
-      ]);
+      ], dir);
       if (process.env.SCHEMATHESIS_PRINT) console.log(output.slice(-6000));
       const summary = output.split('\n').filter((l) => /passed|failed|error|Failures|FAILURES|Summary/i.test(l)).slice(-15).join('\n');
       expect({ exit: code, tail: code === 0 ? 'ok' : `${summary}\n${output.slice(-4000)}` }).toEqual({ exit: 0, tail: 'ok' });
