@@ -166,7 +166,16 @@ describe('order lifecycle, model-based', () => {
         const ids = model.orders.map((o) => o.id);
         if (!ids.length) return;
         const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline && (await Promise.all(ids.map(statusOf))).some((s) => !SETTLED.includes(s ?? ''))) await sleep(250);
+        // At rest, not merely settled: a CONFIRMED order is still capturing (or, after an ops
+        // cancel, refunding) until its payment is CAPTURED and no accepted ops cancel is pending.
+        const atRest = async (o: (typeof model.orders)[number]) => {
+          const [row] = await f.stack.orm.em.getConnection().execute<{ status: string; payment: string | null }[]>(
+            'select o.status, p.status as payment from orders o left join payments p on p.order_id = o.id where o.id = ?', [o.id]);
+          if (!row || !SETTLED.includes(row.status)) return false;
+          if (row.status !== 'CONFIRMED') return true;
+          return row.payment === 'CAPTURED' && !o.history.includes('cancel:ops:202');
+        };
+        while (Date.now() < deadline && (await Promise.all(model.orders.map(atRest))).some((ok) => !ok)) await sleep(250);
         for (const o of model.orders) {
           const status = await statusOf(o.id);
           const allowed = allowedEnds(o);
