@@ -123,21 +123,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     const v = workflowInfo().typedSearchAttributes.get(key as typeof SA.OrderId);
     if (v !== undefined) indexed.set(key.name, v);
   }
-  const publish = () => {
-    if (!lean) return publishAll();
-    const wanted: SearchAttributeUpdatePair[] = [
-      { key: SA.OrderStatus, value: state.status },
-      { key: SA.PaymentStatus, value: state.paymentStatus },
-    ];
-    if (state.total) wanted.push({ key: SA.OrderTotal, value: state.total.amount });
-    if (state.paymentReference) wanted.push({ key: SA.PaymentReference, value: state.paymentReference });
-    wanted.push({ key: SA.NeedsAttention, value: state.attention ?? null });
-    const changed = wanted.filter((p) => (indexed.get(p.key.name) ?? null) !== (p.value ?? null));
-    if (!changed.length) return;
-    for (const p of changed) indexed.set(p.key.name, p.value ?? null);
-    upsertSearchAttributes(changed);
-  };
-  const publishAll = () => {
+  /** Every attribute the workflow keeps indexed, as its state says now. */
+  const attributes = (): SearchAttributeUpdatePair[] => {
     const pairs: SearchAttributeUpdatePair[] = [
       { key: SA.OrderId, value: orderId },
       { key: SA.CustomerId, value: input.customerId },
@@ -147,7 +134,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     if (state.total) pairs.push({ key: SA.OrderTotal, value: state.total.amount });
     if (state.paymentReference) pairs.push({ key: SA.PaymentReference, value: state.paymentReference });
     pairs.push({ key: SA.NeedsAttention, value: state.attention ?? null });
-    upsertSearchAttributes(pairs);
+    return pairs;
+  };
+  const publish = () => {
+    if (!lean) return upsertSearchAttributes(attributes());
+    // Lean: the start indexed OrderId and CustomerId (they never change); upsert what differs.
+    const changed = attributes().filter((p) => p.key !== SA.OrderId && p.key !== SA.CustomerId && (indexed.get(p.key.name) ?? null) !== (p.value ?? null));
+    if (!changed.length) return;
+    for (const p of changed) indexed.set(p.key.name, p.value ?? null);
+    upsertSearchAttributes(changed);
   };
   const story = (step: CheckoutState['step'], details: string) => {
     state.step = step;

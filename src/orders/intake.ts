@@ -1,5 +1,5 @@
 // Order intake: the moment an order becomes durable. The API prices the lines from the
-// catalog and writes the order, its lines and its first timeline event in ONE transaction;
+// catalog and writes the order, its lines and its first timeline event in ONE statement;
 // the 202 is answered right after the commit and the checkout workflow is started from
 // that row (src/orders/checkout-start.ts), at once and again by the relay if the first
 // start is lost. Nothing here waits on a worker pool.
@@ -136,20 +136,43 @@ export async function markWorkflowsStarted(em: EntityManager, orderIds: string[]
   await em.getConnection().execute(`update orders set workflow_started_at = now() where workflow_started_at is null and id in (${orderIds.map(() => '?').join(',')})`, orderIds);
 }
 
-/** Rebuilds what the workflow needs from the stored order (the relay's start path). */
-export async function recordedOrderInput(em: EntityManager, orderId: string): Promise<(IntakeRequest & { order: RecordedOrder }) | undefined> {
+/** An order as stored: what the workflow works from, and what its start needs besides. */
+export interface StoredOrder {
+  order: RecordedOrder;
+  paymentMethod: string;
+  shippingAddress?: Record<string, unknown>;
+  idempotencyKey: string;
+}
+
+/** Reads an order and its lines back (inside the caller's transaction, if any). */
+export async function loadStoredOrder(em: EntityManager, orderId: string, unknownSkus: string[] = []): Promise<StoredOrder | undefined> {
   const conn = em.getConnection();
+  const ctx = em.getTransactionContext();
   const [o] = await conn.execute<{ id: string; customer_id: string; status: RecordedOrder['status']; currency: string; total_amount: number; payment_method: string; shipping_address: Record<string, unknown> | null; idempotency_key: string; request_fingerprint: string }[]>(
-    'select id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint from orders where id = ?', [orderId],
+    'select id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint from orders where id = ?', [orderId], 'all', ctx,
   );
   if (!o) return undefined;
   const items = await conn.execute<{ line_no: number; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string }[]>(
-    'select line_no, sku, name, quantity, unit_price_amount, currency from order_items where order_id = ? order by line_no', [orderId],
+    'select line_no, sku, name, quantity, unit_price_amount, currency from order_items where order_id = ? order by line_no', [orderId], 'all', ctx,
   );
   const lines: PricedLine[] = items.map((i) => ({ lineNo: i.line_no, sku: i.sku, name: i.name, quantity: i.quantity, unitPrice: { amount: i.unit_price_amount, currency: i.currency.trim() } }));
   return {
-    orderId: o.id, customerId: o.customer_id, idempotencyKey: o.idempotency_key, requestFingerprint: o.request_fingerprint,
-    lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), paymentMethod: o.payment_method, ...(o.shipping_address ? { shippingAddress: o.shipping_address } : {}),
-    order: { orderId: o.id, customerId: o.customer_id, status: o.status, currency: o.currency.trim(), totalAmount: o.total_amount, lines, requestFingerprint: o.request_fingerprint, unknownSkus: [] },
+    order: { orderId: o.id, customerId: o.customer_id, status: o.status, currency: o.currency.trim(), totalAmount: o.total_amount, lines, requestFingerprint: o.request_fingerprint, unknownSkus },
+    paymentMethod: o.payment_method,
+    ...(o.shipping_address ? { shippingAddress: o.shipping_address } : {}),
+    idempotencyKey: o.idempotency_key,
+  };
+}
+
+/** Rebuilds what the workflow needs from the stored order (the relay's start path). */
+export async function recordedOrderInput(em: EntityManager, orderId: string): Promise<(IntakeRequest & { order: RecordedOrder }) | undefined> {
+  const stored = await loadStoredOrder(em, orderId);
+  if (!stored) return undefined;
+  const { order } = stored;
+  return {
+    orderId: order.orderId, customerId: order.customerId, idempotencyKey: stored.idempotencyKey, requestFingerprint: order.requestFingerprint,
+    lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), paymentMethod: stored.paymentMethod,
+    ...(stored.shippingAddress ? { shippingAddress: stored.shippingAddress } : {}),
+    order,
   };
 }

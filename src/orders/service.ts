@@ -10,8 +10,8 @@ import type { Metrics } from '../infra/metrics.ts';
 import { orderChannel } from '../infra/redis.ts';
 import { canTransition, isSettled, type OrderStatus } from './status.ts';
 import { commitReservation } from '../inventory/service.ts';
-import { IntakeRejection, priceLines } from './intake.ts';
-import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
+import { IntakeRejection, loadStoredOrder, priceLines } from './intake.ts';
+import type { CheckoutInput, RecordedOrder } from '../../workflows/contracts.ts';
 
 export interface OrderServiceDeps {
   logger: Logger;
@@ -82,20 +82,8 @@ export async function notifyOrderChanged(deps: OrderServiceDeps, orderId: string
   }
 }
 
-async function loadRecorded(em: EntityManager, orderId: string, unknownSkus: string[] = []): Promise<RecordedOrder | undefined> {
-  const conn = em.getConnection();
-  const ctx = em.getTransactionContext();
-  const [o] = await conn.execute<OrderRow[]>('select id, customer_id, status, currency, total_amount, request_fingerprint, created_at, attention from orders where id = ?', [orderId], 'all', ctx);
-  if (!o) return undefined;
-  const items = await conn.execute<{ line_no: number; sku: string; name: string; quantity: number; unit_price_amount: number; currency: string }[]>(
-    'select line_no, sku, name, quantity, unit_price_amount, currency from order_items where order_id = ? order by line_no', [orderId], 'all', ctx,
-  );
-  const lines: PricedLine[] = items.map((i) => ({ lineNo: i.line_no, sku: i.sku, name: i.name, quantity: i.quantity, unitPrice: { amount: i.unit_price_amount, currency: i.currency.trim() } }));
-  return {
-    orderId: o.id, customerId: o.customer_id, status: o.status, currency: o.currency.trim(), totalAmount: o.total_amount,
-    lines, requestFingerprint: o.request_fingerprint, unknownSkus,
-  };
-}
+const loadRecorded = async (em: EntityManager, orderId: string, unknownSkus: string[] = []): Promise<RecordedOrder | undefined> =>
+  (await loadStoredOrder(em, orderId, unknownSkus))?.order;
 
 /**
  * Writes the order, its priced lines and the first PENDING event in one transaction.
