@@ -17,8 +17,6 @@ export interface Admission {
   check(): void;
   /** Counts an order this replica just accepted. */
   accepted(): void;
-  /** Current view (tests, /metrics). */
-  snapshot(): { inFlight: number; max: number; drainPerSecond: number };
   refresh(): Promise<void>;
   stop(): void;
 }
@@ -77,7 +75,6 @@ export function createAdmission(deps: { orm: MikroORM; maxInFlight: number; logg
     accepted() {
       acceptedSince += 1;
     },
-    snapshot: () => ({ inFlight: pending + acceptedSince, max: maxInFlight, drainPerSecond }),
     refresh,
     stop: () => clearInterval(timer),
   };

@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
     },
   };
   app.locals.intake = intake;
-  const commands = createOrderCommands({ config, orm, temporal: deps.temporal, readModel, starter, admission, logger });
+  const commands = createOrderCommands({ orm, temporal: deps.temporal, readModel, starter, admission, logger });
   const verify = createVerifier(config.auth);
   const auth = authenticate(verify);
   const limiterDeps = { redis, metrics, logger };

@@ -36,8 +36,6 @@ export interface CheckoutStarter {
   ensureStarted(orderId: string): Promise<boolean>;
   /** One relay pass; returns how many orders it started. */
   sweep(): Promise<number>;
-  /** Starts waiting (queued or in flight). */
-  backlog(): number;
   /** Stops the timer, lets in-flight starts finish (bounded) and writes the last marks. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -157,7 +155,6 @@ export function createCheckoutStarter(deps: { orm: MikroORM; temporal: Client; c
     kick,
     ensureStarted,
     sweep,
-    backlog: () => queue.length + inFlight,
     async stop(graceMs = 10_000) {
       stopped = true;
       if (timer) clearInterval(timer);

@@ -12,7 +12,6 @@
 // The stored request fingerprint decides key reuse with another body (422).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../infra/config.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import { IntakeRejection, acceptOrder } from '../orders/intake.ts';
@@ -36,7 +35,7 @@ const keyReused = () =>
   new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body. Use a new key for a new order.');
 const unavailable = (detail: string, cause?: unknown) => new AppError(503, 'service_unavailable', detail, { headers: { 'Retry-After': '2' }, cause });
 
-export function createOrderCommands(deps: { config: Readonly<Config>; orm: MikroORM; temporal: Client; readModel: OrderReadModel; starter: CheckoutStarter; admission: Admission; logger: Logger }) {
+export function createOrderCommands(deps: { orm: MikroORM; temporal: Client; readModel: OrderReadModel; starter: CheckoutStarter; admission: Admission; logger: Logger }) {
   const { temporal, readModel, logger, starter, admission } = deps;
 
   async function replay(orderId: string, storedFingerprint: string, fingerprint: string): Promise<{ record: OrderRecord; replayed: true }> {

@@ -112,7 +112,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
    * whose payment has this PaymentIntent (refunds made in the Stripe dashboard carry no
    * metadata) — and its payment's status, in one query.
    */
-  async function orderOf(event: Stripe.Event): Promise<{ orderId: string; paymentStatus: string | null } | undefined> {
+  async function orderOf(event: Stripe.Event, intentId: string | undefined): Promise<{ orderId: string; paymentStatus: string | null } | undefined> {
     const o = event.data.object as unknown as StripeObject;
     const conn = orm.em.getConnection();
     const claimed = o.metadata?.order_id;
@@ -120,7 +120,6 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
       const rows = await conn.execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
       if (rows.length) return { orderId: rows[0].id, paymentStatus: rows[0].status };
     }
-    const intentId = paymentUpdateFrom(event)?.paymentIntentId;
     if (!intentId) return undefined;
     const rows = await conn.execute<{ order_id: string; status: string }[]>('select order_id, status from payments where provider = ? and provider_reference = ?', [WEBHOOK_PROVIDER, intentId]);
     return rows[0] && { orderId: rows[0].order_id, paymentStatus: rows[0].status };
@@ -164,8 +163,8 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     }
     const event = verified.body as Stripe.Event;
     const claimed = (event.data.object as unknown as StripeObject).metadata?.order_id;
-    const target = await orderOf(event);
     const update = paymentUpdateFrom(event);
+    const target = await orderOf(event, update?.paymentIntentId);
     // Only a workflow waiting for 3-D Secure wants word from the provider. authorizePayment
     // writes REQUIRES_ACTION before the customer can see the challenge, so no completion
     // event can arrive before it.
