@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { resolveBinary } from '../src/infra/binaries.ts';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../scripts/lib/stack.ts';
-import { freePort } from './lib/stack.ts';
+import { freePort } from '../scripts/lib/net.ts';
 import * as activities from './skeleton/activities.ts';
 
 const { values, positionals } = parseArgs({

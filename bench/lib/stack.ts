@@ -3,20 +3,13 @@
 // own process. Also reads the resident memory of each of those processes.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import pg from 'pg';
+import { dropDatabase } from '../../src/infra/database.ts';
+import { freePort } from '../../scripts/lib/net.ts';
 
 export const BENCH_SECRET = 'bench-secret-for-the-local-stack';
-
-export const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
 
 export interface BenchStack {
   base: string;
@@ -33,7 +26,7 @@ export interface BenchStack {
  */
 export async function startBenchStack(extraEnv: Record<string, string> = {}, dbName = 'checkout_bench_stack'): Promise<BenchStack> {
   const databaseUrl = process.env.BENCH_STACK_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  await resetDatabase(databaseUrl);
+  await dropDatabase(databaseUrl);
   const [api, temporal, ui, sandbox] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const metricsBase = 19100 + Math.floor(Math.random() * 400) * 10;
   const sdkMetricsBase = 24100 + Math.floor(Math.random() * 400) * 10;
@@ -83,19 +76,6 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
   }
   process.stderr.write('stack ready\n');
   return { base, env, pid: child.pid!, log: () => log, stop };
-}
-
-async function resetDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${name.replace(/"/g, '')}" with (force)`);
-  } finally {
-    await client.end();
-  }
 }
 
 export const benchToken = (sub: string, roles: string[] = ['customer']) =>

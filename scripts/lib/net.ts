@@ -5,6 +5,18 @@ import { createServer, Socket } from 'node:net';
 export type PortClaim = { port: number; label: string; variable: string };
 export type BusyPort = PortClaim & { owner?: string };
 
+/** A port the kernel just handed out on 127.0.0.1 (free now; for private test and bench stacks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 /** True when nothing listens on `port` (IPv4 wildcard bind; on Linux this also collides with 127.0.0.1 and dual-stack listeners). */
 export function portIsFree(port: number, host = '0.0.0.0'): Promise<boolean> {
   return new Promise((resolve) => {

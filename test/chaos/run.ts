@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { apiProcess, faultProxy, privatePostgres, privateRedis, privateTemporal, type Service } from './services.ts';
+import { apiProcess, faultProxy, startPrivateStack, type Service } from './services.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -35,21 +35,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<number> {
   const started = Date.now();
   log('starting private Postgres, Redis and Temporal…');
-  const [postgres, redis, temporal] = await Promise.all([privatePostgres('checkout_chaos'), privateRedis(), privateTemporal()]);
-  services.push(postgres, redis, temporal);
-  // The test helpers read these once, at import: set them first, import after.
-  process.env.TEST_DATABASE_URL = postgres.url;
-  process.env.TEST_REDIS_URL = redis.url;
-  const { default: prepareDatabase } = await import('../helpers/global-setup.ts');
-  await prepareDatabase();
-  const { startApiFixture } = await import('../helpers/api.ts');
+  const { postgres, redis, temporal, f } = await startPrivateStack({ paymentActionTimeout: '10s', started: services });
   const d = await import('./driver.ts');
-
-  const f = await startApiFixture({
-    pools: [],
-    temporalAddress: temporal.address,
-    env: { PAYMENT_ACTION_TIMEOUT: '10s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' },
-  });
   // Workers reach Temporal through a TCP proxy that a scenario can make reset and stall.
   const proxy = await faultProxy(temporal.address);
   const api = await apiProcess({

@@ -7,17 +7,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBinary } from '../../src/infra/binaries.ts';
+import { freePort } from '../../scripts/lib/net.ts';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 export interface Service {
   url: string;
@@ -206,4 +200,26 @@ export async function faultProxy(upstream: string): Promise<{ address: string; r
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/**
+ * Private Postgres, Redis and Temporal, the test database migrated on them, and the API
+ * fixture (no worker pools: the scenarios run those as processes) on top. The helpers read
+ * TEST_DATABASE_URL / TEST_REDIS_URL at import, so they are set first and imported after.
+ * `started` is filled as each service comes up, so a caller can clean up after a failure.
+ */
+export async function startPrivateStack(opts: { paymentActionTimeout: string; started: Service[] }) {
+  const [postgres, redis, temporal] = await Promise.all([privatePostgres('checkout_chaos'), privateRedis(), privateTemporal()]);
+  opts.started.push(postgres, redis, temporal);
+  process.env.TEST_DATABASE_URL = postgres.url;
+  process.env.TEST_REDIS_URL = redis.url;
+  const { default: prepareDatabase } = await import('../helpers/global-setup.ts');
+  await prepareDatabase();
+  const { startApiFixture } = await import('../helpers/api.ts');
+  const f = await startApiFixture({
+    pools: [],
+    temporalAddress: temporal.address,
+    env: { PAYMENT_ACTION_TIMEOUT: opts.paymentActionTimeout, RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' },
+  });
+  return { postgres, redis, temporal, f };
 }

@@ -7,7 +7,7 @@
 // itself, so stopping them never touches the machine's shared services.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChaosStack, LoadOptions, Scenario, ScenarioResult } from '../chaos/driver.ts';
-import { privatePostgres, privateRedis, privateTemporal, type Service } from '../chaos/services.ts';
+import { startPrivateStack, type Service } from '../chaos/services.ts';
 
 let s: ChaosStack;
 let d: typeof import('../chaos/driver.ts');
@@ -17,20 +17,8 @@ const savedEnv = { db: process.env.TEST_DATABASE_URL, redis: process.env.TEST_RE
 const LOAD: LoadOptions = { ordersPerSecond: 2, loadMs: 8_000, settleTimeoutMs: 120_000, requestTimeoutMs: 8_000 };
 
 beforeAll(async () => {
-  const [postgres, redis, temporal] = await Promise.all([privatePostgres('checkout_chaos'), privateRedis(), privateTemporal()]);
-  services.push(postgres, redis, temporal);
-  // The helpers read these at import: set them, then import (this file's module registry is its own).
-  process.env.TEST_DATABASE_URL = postgres.url;
-  process.env.TEST_REDIS_URL = redis.url;
-  const { default: prepareDatabase } = await import('../helpers/global-setup.ts');
-  await prepareDatabase();
-  const { startApiFixture } = await import('../helpers/api.ts');
+  const { postgres, redis, temporal, f } = await startPrivateStack({ paymentActionTimeout: '5s', started: services });
   d = await import('../chaos/driver.ts');
-  const f = await startApiFixture({
-    pools: [],
-    temporalAddress: temporal.address,
-    env: { PAYMENT_ACTION_TIMEOUT: '5s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' },
-  });
   s = { f, workers: new Map(), workerEnv: { LOG_LEVEL: 'error' }, services: { postgres, redis, temporal } };
   await d.startWorkers(s);
   await d.prepareStock(s);

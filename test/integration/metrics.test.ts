@@ -2,7 +2,7 @@
 // its own process (`node workers/<pool>.ts`, as deployed) with both endpoints — prom-client on
 // METRICS_PORT and the Temporal SDK's on TEMPORAL_METRICS_PORT. After a few checkouts each
 // endpoint parses as strict Prometheus text and carries the series the dashboard and alerts use.
-import { createServer } from 'node:net';
+import { freePort } from '../../scripts/lib/net.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startBacklogGauge, type BacklogGauge } from '../../src/infra/backlog.ts';
 import { TASK_QUEUES, type PoolName } from '../../workflows/contracts.ts';
@@ -16,16 +16,7 @@ let f: ApiFixture;
 let backlog: BacklogGauge;
 const workers = new Map<PoolName, WorkerProcess & { sdkPort: number }>();
 
-/** A port free right now (the Temporal SDK's exporter cannot report an ephemeral one). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+
 
 async function scrape(url: string): Promise<{ text: string; families: Map<string, Family>; contentType: string }> {
   const res = await fetch(url);

@@ -10,7 +10,8 @@ import { mintToken } from '../../helpers/api.ts';
 import { resetDatabase, testOrm } from '../../helpers/db.ts';
 import { TEST_DATABASE_URL, testConfig } from '../../helpers/env.ts';
 import { startLocalTemporal } from '../../helpers/temporal.ts';
-import { freePort, privateRedis, type Service } from '../../chaos/services.ts';
+import { freePort } from '../../../scripts/lib/net.ts';
+import { privateRedis, type Service } from '../../chaos/services.ts';
 
 const MAIN = fileURLToPath(new URL('../../../src/api/main.ts', import.meta.url));
 let env: TestWorkflowEnvironment;
