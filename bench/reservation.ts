@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../src/infra/orm.ts';
+import { initOrm } from '../src/orm.ts';
 import { ensureDatabase } from '../src/infra/database.ts';
 import { reserveStock, OutOfStockError } from '../src/inventory/service.ts';
 import { markdownTable, progress, round, summarize, writeReport } from './lib/report.ts';

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { ConfigError, loadConfig, type Config } from '../src/infra/config.ts';
 import { MissingBinaryError, PROJECT_ROOT, resolveBinary } from '../src/infra/binaries.ts';
 import { ensureDatabase } from '../src/infra/database.ts';
-import { initOrm } from '../src/infra/orm.ts';
+import { initOrm } from '../src/orm.ts';
 import { connectClient } from '../src/infra/temporal.ts';
 import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
 import { bold, dim, paint } from './lib/pretty.ts';

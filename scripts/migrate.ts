@@ -1,7 +1,7 @@
 // npm run migrate [-- down]  — applies (or rolls back) migrations on DATABASE_URL.
 import { loadConfig } from '../src/infra/config.ts';
 import { ensureDatabase } from '../src/infra/database.ts';
-import { initOrm } from '../src/infra/orm.ts';
+import { initOrm } from '../src/orm.ts';
 
 const config = loadConfig();
 await ensureDatabase(config.database.url);

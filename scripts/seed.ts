@@ -1,6 +1,6 @@
 // npm run seed — loads the demo catalog (idempotent).
 import { loadConfig } from '../src/infra/config.ts';
-import { initOrm } from '../src/infra/orm.ts';
+import { initOrm } from '../src/orm.ts';
 import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
 
 const config = loadConfig();

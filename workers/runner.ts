@@ -11,7 +11,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type Work
 import { loadConfig, redactUrl, type Config } from '../src/infra/config.ts';
 import { createLogger, type Logger } from '../src/infra/logger.ts';
 import { createMetrics, serveMetrics, type Metrics } from '../src/infra/metrics.ts';
-import { initOrm } from '../src/infra/orm.ts';
+import { initOrm } from '../src/orm.ts';
 import { createRedis, type Redis } from '../src/infra/redis.ts';
 import { connectWorker } from '../src/infra/temporal.ts';
 import { dataConverterFor } from '../src/infra/payload-codec.ts';

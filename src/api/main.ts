@@ -9,7 +9,7 @@ import { createMetrics } from '../infra/metrics.ts';
 import { startBacklogGauge } from '../infra/backlog.ts';
 import { ensureReconciliationSchedule } from '../reconciliation/schedule.ts';
 import { TASK_QUEUES } from '../../workflows/contracts.ts';
-import { initOrm } from '../infra/orm.ts';
+import { initOrm } from '../orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
 import { createApp, type IntakeHandle } from './app.ts';

@@ -1,6 +1,6 @@
 // Database helpers for tests: an ORM on the test database and a full reset between scenarios.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/infra/orm.ts';
+import { initOrm } from '../../src/orm.ts';
 import { TEST_DATABASE_URL } from './env.ts';
 
 export async function testOrm(): Promise<MikroORM> {

@@ -1,7 +1,7 @@
 // Runs once before the suite: a fresh test database with every migration applied.
 import pg from 'pg';
 import { ensureDatabase } from '../../src/infra/database.ts';
-import { initOrm } from '../../src/infra/orm.ts';
+import { initOrm } from '../../src/orm.ts';
 import { TEST_DATABASE_URL } from './env.ts';
 
 export default async function globalSetup(): Promise<void> {

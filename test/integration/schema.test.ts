@@ -2,7 +2,7 @@
 // the seed is idempotent, and stock constraints hold even against raw SQL.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/infra/orm.ts';
+import { initOrm } from '../../src/orm.ts';
 import { ensureDatabase } from '../../src/infra/database.ts';
 import { seedDemoCatalog, DEMO_PRODUCTS, DEMO_WAREHOUSES } from '../../src/catalog/demo-catalog.ts';
 import { resetDatabase, testOrm } from '../helpers/db.ts';

@@ -13,7 +13,7 @@ import { createStripeProvider } from '../../../src/payments/stripe-provider.ts';
 import { createOrderActivities } from '../../../activities/orders.ts';
 import { createPaymentActivities } from '../../../activities/payments.ts';
 import { createInventoryActivities } from '../../../activities/inventory.ts';
-import { initOrm } from '../../../src/infra/orm.ts';
+import { initOrm } from '../../../src/orm.ts';
 import { TEST_DATABASE_URL } from '../../helpers/env.ts';
 import type { ActivityDeps } from '../../../activities/deps.ts';
 import { resetDatabase, testOrm } from '../../helpers/db.ts';
