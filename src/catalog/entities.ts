@@ -1,11 +1,14 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
+// The entities mirror the migrations column for column (types, defaults, keys, checks, indexes):
+// test/integration/schema-drift.test.ts fails when the two disagree.
+
 export const Category = defineEntity({
   name: 'Category',
   tableName: 'categories',
   properties: {
-    slug: p.string().primary(),
-    name: p.string(),
+    slug: p.text().primary(),
+    name: p.text(),
   },
 });
 
@@ -13,8 +16,8 @@ export const Brand = defineEntity({
   name: 'Brand',
   tableName: 'brands',
   properties: {
-    slug: p.string().primary(),
-    name: p.string(),
+    slug: p.text().primary(),
+    name: p.text(),
   },
 });
 
@@ -22,17 +25,22 @@ export const Brand = defineEntity({
 export const Product = defineEntity({
   name: 'Product',
   tableName: 'products',
+  indexes: [{ name: 'products_category_idx', properties: ['category', 'sku'] }],
+  checks: [
+    { name: 'products_sku_check', expression: "sku ~ '^[A-Z0-9][A-Z0-9-]{0,63}$'" },
+    { name: 'products_price_amount_check', expression: 'price_amount >= 0' },
+  ],
   properties: {
-    sku: p.string().primary(),
-    name: p.string(),
+    sku: p.text().primary(),
+    name: p.text(),
     description: p.text().default(''),
     priceAmount: p.integer(),
-    currency: p.string().length(3),
-    category: p.string(),
-    brand: p.string(),
+    currency: p.string().columnType('char(3)'),
+    category: p.manyToOne(Category).mapToPk().joinColumn('category').foreignKeyName('products_category_fkey'),
+    brand: p.manyToOne(Brand).mapToPk().joinColumn('brand').foreignKeyName('products_brand_fkey'),
     active: p.boolean().default(true),
-    createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).onUpdate(() => new Date()),
     version: p.integer().version(),
   },
 });

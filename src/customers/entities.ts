@@ -5,8 +5,8 @@ export const Customer = defineEntity({
   name: 'Customer',
   tableName: 'customers',
   properties: {
-    id: p.string().primary(),
-    email: p.string().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    id: p.text().primary(),
+    email: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
 });
