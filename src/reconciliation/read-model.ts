@@ -1,7 +1,8 @@
 // What finance reads: reconciliation runs with their findings, open findings, and the
 // payment ledger (payment_events joined with payments and orders). Keyset pagination with
 // opaque cursors; every list answers { data, nextCursor }.
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, FilterQuery, InferEntity } from '@mikro-orm/postgresql';
+import { ReconciliationFinding, ReconciliationRun } from './entities.ts';
 
 export interface FindingView {
   id: number;
@@ -57,8 +58,8 @@ export interface Paged<T> {
   nextCursor: string | null;
 }
 
-const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
-const trim = (s: string | null) => (s === null ? null : s.trim());
+const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+const trim = (s: string | null | undefined) => (s == null ? null : s.trim());
 
 export const encodeCursor = (parts: (string | number)[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
 export function decodeCursor(cursor: string | undefined, arity: number): (string | number)[] | undefined {
@@ -79,56 +80,49 @@ export class InvalidCursorError extends Error {
   }
 }
 
-type FindingRow = {
-  id: string; run_id: string; kind: string; order_id: string | null; provider_reference: string | null; our_amount: number | null; provider_amount: number | null;
-  currency: string | null; our_status: string | null; provider_status: string | null; action: string; action_outcome: string | null; needs_human: boolean;
-  details: Record<string, unknown> | null; created_at: Date; resolved_at: Date | null;
-};
-const toFinding = (r: FindingRow): FindingView => ({
-  id: Number(r.id), runId: r.run_id, kind: r.kind, orderId: r.order_id, providerReference: r.provider_reference, ourAmount: r.our_amount,
-  providerAmount: r.provider_amount, currency: trim(r.currency), ourStatus: r.our_status, providerStatus: r.provider_status, action: r.action,
-  actionOutcome: r.action_outcome, needsHuman: r.needs_human, details: r.details, createdAt: iso(r.created_at)!, resolvedAt: iso(r.resolved_at),
+type Finding = InferEntity<typeof ReconciliationFinding>;
+const toFinding = (r: Finding): FindingView => ({
+  id: r.id, runId: r.runId, kind: r.kind, orderId: r.orderId ?? null, providerReference: r.providerReference ?? null, ourAmount: r.ourAmount ?? null,
+  providerAmount: r.providerAmount ?? null, currency: trim(r.currency), ourStatus: r.ourStatus ?? null, providerStatus: r.providerStatus ?? null, action: r.action,
+  actionOutcome: r.actionOutcome ?? null, needsHuman: r.needsHuman, details: r.details ?? null, createdAt: iso(r.createdAt)!, resolvedAt: iso(r.resolvedAt),
 });
 
-type RunRow = { id: string; trigger: string; status: string; checked: number; matched: number; findings_count: number; needs_human: number; window_start: Date; window_end: Date; started_at: Date; finished_at: Date | null; error: string | null };
-const toRun = (r: RunRow): RunView => ({
-  id: r.id, trigger: r.trigger, status: r.status, checked: r.checked, matched: r.matched, findingsCount: r.findings_count, needsHuman: r.needs_human,
-  window: { start: iso(r.window_start)!, end: iso(r.window_end)! }, startedAt: iso(r.started_at)!, finishedAt: iso(r.finished_at), error: r.error,
+type Run = InferEntity<typeof ReconciliationRun>;
+const toRun = (r: Run): RunView => ({
+  id: r.id, trigger: r.trigger, status: r.status, checked: r.checked, matched: r.matched, findingsCount: r.findingsCount, needsHuman: r.needsHuman,
+  window: { start: iso(r.windowStart)!, end: iso(r.windowEnd)! }, startedAt: iso(r.startedAt)!, finishedAt: iso(r.finishedAt), error: r.error ?? null,
 });
-const FINDING_COLUMNS = 'id, run_id, kind, order_id, provider_reference, our_amount, provider_amount, currency, our_status, provider_status, action, action_outcome, needs_human, details, created_at, resolved_at';
 
 export async function getRun(em: EntityManager, id: string): Promise<(RunView & { findings: FindingView[] }) | undefined> {
-  const conn = em.getConnection();
-  const [run] = await conn.execute<RunRow[]>('select * from reconciliation_runs where id = ?', [id]);
+  const run = await em.findOne(ReconciliationRun, { id }, { disableIdentityMap: true });
   if (!run) return undefined;
-  const findings = await conn.execute<FindingRow[]>(`select ${FINDING_COLUMNS} from reconciliation_findings where run_id = ? order by id`, [id]);
+  const findings = await em.find(ReconciliationFinding, { runId: id }, { orderBy: { id: 'asc' }, disableIdentityMap: true });
   return { ...toRun(run), findings: findings.map(toFinding) };
 }
 
 export async function listRuns(em: EntityManager, q: { limit: number; cursor?: string }): Promise<Paged<RunView>> {
   const c = decodeCursor(q.cursor, 2);
-  const rows = await em.getConnection().execute<RunRow[]>(
-    `select * from reconciliation_runs ${c ? 'where (started_at, id) < (?::timestamptz, ?::uuid)' : ''} order by started_at desc, id desc limit ?`,
-    [...(c ?? []), q.limit + 1]);
+  const qb = em.createQueryBuilder(ReconciliationRun).select('*').orderBy({ startedAt: 'desc', id: 'desc' }).limit(q.limit + 1);
+  // A row-value comparison: the keyset the (started_at desc, id desc) order pages by.
+  if (c) qb.where('(started_at, id) < (?::timestamptz, ?::uuid)', c);
+  const rows: Run[] = await qb.execute('all');
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { data: page.map(toRun), nextCursor: rows.length > q.limit && last ? encodeCursor([new Date(last.started_at).toISOString(), last.id]) : null };
+  return { data: page.map(toRun), nextCursor: rows.length > q.limit && last ? encodeCursor([new Date(last.startedAt).toISOString(), last.id]) : null };
 }
 
 export async function listFindings(em: EntityManager, q: { open?: boolean; needsHuman?: boolean; kind?: string; orderId?: string; runId?: string; limit: number; cursor?: string }): Promise<Paged<FindingView>> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (q.open !== undefined) where.push(q.open ? 'resolved_at is null' : 'resolved_at is not null');
-  if (q.needsHuman !== undefined) { where.push('needs_human = ?'); params.push(q.needsHuman); }
-  if (q.kind) { where.push('kind = ?'); params.push(q.kind); }
-  if (q.orderId) { where.push('order_id = ?'); params.push(q.orderId); }
-  if (q.runId) { where.push('run_id = ?'); params.push(q.runId); }
+  const where: FilterQuery<Finding> = {};
+  if (q.open !== undefined) where.resolvedAt = q.open ? null : { $ne: null };
+  if (q.needsHuman !== undefined) where.needsHuman = q.needsHuman;
+  if (q.kind) where.kind = q.kind;
+  if (q.orderId) where.orderId = q.orderId;
+  if (q.runId) where.runId = q.runId;
   const c = decodeCursor(q.cursor, 1);
-  if (c) { where.push('id < ?'); params.push(Number(c[0])); }
-  const rows = await em.getConnection().execute<FindingRow[]>(
-    `select ${FINDING_COLUMNS} from reconciliation_findings ${where.length ? `where ${where.join(' and ')}` : ''} order by id desc limit ?`, [...params, q.limit + 1]);
+  if (c) where.id = { $lt: Number(c[0]) };
+  const rows = await em.find(ReconciliationFinding, where, { orderBy: { id: 'desc' }, limit: q.limit + 1, disableIdentityMap: true });
   const page = rows.slice(0, q.limit);
-  return { data: page.map(toFinding), nextCursor: rows.length > q.limit ? encodeCursor([Number(page[page.length - 1].id)]) : null };
+  return { data: page.map(toFinding), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1].id]) : null };
 }
 
 export interface LedgerQuery {
@@ -161,6 +155,7 @@ export async function listLedger(em: EntityManager, q: LedgerQuery): Promise<Pag
   if (q.to) { where.push('e.created_at < ?'); params.push(q.to); }
   const c = decodeCursor(q.cursor, 1);
   if (c) { where.push('e.id > ?'); params.push(Number(c[0])); }
+  // Hand-written: a three-table read model (the ledger with its payment and order beside each row).
   const rows = await em.getConnection().execute<LedgerRow[]>(
     `select e.id, e.order_id, e.provider, e.provider_event_id, e.type, e.source, e.provider_reference, e.amount, e.currency, e.status, e.created_at,
        p.status as p_status, p.amount as p_amount, p.captured_amount as p_captured, p.refunded_amount as p_refunded,

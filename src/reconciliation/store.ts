@@ -1,8 +1,10 @@
 // Persistence of reconciliation: runs (upsert by id, so a resumed run keeps its window),
 // findings (unique per run, kind, reference and order; an open finding from an earlier run
 // is re-observed, not raised again), and the queries that load our side of a window.
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import type { OrderStatus, PaymentStatus } from '../orders/status.ts';
+import { PaymentEvent } from '../payments/entities.ts';
+import { ReconciliationFinding, ReconciliationRun } from './entities.ts';
 import { findingKey, type FindingDraft, type OurOrder, type OurPayment, type RepairAction } from './classify.ts';
 
 export interface RunWindow {
@@ -16,22 +18,21 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
 
 /** Creates the run row (or returns the existing one: a resumed run keeps its window). */
 export async function beginRun(em: EntityManager, r: { runId: string; trigger: 'schedule' | 'manual'; lookbackMs: number; now?: Date }): Promise<RunWindow> {
-  const conn = em.getConnection();
   const now = r.now ?? new Date();
-  const [prev] = await conn.execute<{ window_end: Date | null }[]>(
-    "select max(window_end) as window_end from reconciliation_runs where status = 'COMPLETED' and id <> ?", [r.runId]);
-  const prevEnd = prev?.window_end ? new Date(prev.window_end).getTime() : undefined;
+  const prev = await em.findOne(ReconciliationRun, { status: 'COMPLETED', id: { $ne: r.runId } }, { fields: ['windowEnd'], orderBy: { windowEnd: 'desc' }, disableIdentityMap: true });
+  const prevEnd = prev?.windowEnd.getTime();
   // Overlap with the previous window so that late changes near its end are seen again.
   const start = new Date(Math.min(prevEnd ?? now.getTime(), now.getTime()) - r.lookbackMs);
-  const inserted = await conn.execute<{ id: string }[]>(
-    `insert into reconciliation_runs (id, trigger, status, window_start, window_end) values (?, ?, 'RUNNING', ?, ?)
-     on conflict (id) do nothing returning id`, [r.runId, r.trigger, start, now]);
-  const [row] = await conn.execute<{ window_start: Date; window_end: Date; status: string }[]>(
-    'select window_start, window_end, status from reconciliation_runs where id = ?', [r.runId]);
-  if (inserted.length === 0 && row.status !== 'RUNNING') {
-    await conn.execute("update reconciliation_runs set status = 'RUNNING', error = null, finished_at = null where id = ?", [r.runId]);
+  const inserted = await em.createQueryBuilder(ReconciliationRun)
+    .insert({ id: r.runId, trigger: r.trigger, status: 'RUNNING', windowStart: start, windowEnd: now })
+    .onConflict('id').ignore()
+    .execute('run');
+  const row = await em.findOneOrFail(ReconciliationRun, { id: r.runId }, { fields: ['windowStart', 'windowEnd', 'status'], disableIdentityMap: true });
+  const resumed = inserted.affectedRows === 0;
+  if (resumed && row.status !== 'RUNNING') {
+    await em.nativeUpdate(ReconciliationRun, { id: r.runId }, { status: 'RUNNING', error: null, finishedAt: null });
   }
-  return { runId: r.runId, windowStart: new Date(row.window_start).toISOString(), windowEnd: new Date(row.window_end).toISOString(), resumed: inserted.length === 0 };
+  return { runId: r.runId, windowStart: row.windowStart.toISOString(), windowEnd: row.windowEnd.toISOString(), resumed };
 }
 
 type OrderPaymentRow = {
@@ -69,6 +70,8 @@ function toRecord(r: OrderPaymentRow): OurRecord {
  * open finding. The provider side is matched against these.
  */
 export async function loadOurWindow(em: EntityManager, windowStart: Date): Promise<OurRecord[]> {
+  // Hand-written: a two-table read model (left join plus a correlated exists over the timeline)
+  // with an OR of five conditions; the query builder would only wrap the same SQL in fragments.
   const rows = await em.getConnection().execute<OrderPaymentRow[]>(
     `${ORDER_PAYMENT_SELECT}
      where o.created_at >= ? or o.updated_at >= ? or p.updated_at >= ?
@@ -84,6 +87,7 @@ export async function loadOrders(em: EntityManager, orderIds: string[]): Promise
   const ids = orderIds.filter((id) => UUID.test(id));
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
+    // The same hand-written read model as loadOurWindow (see there).
     const rows = await em.getConnection().execute<OrderPaymentRow[]>(`${ORDER_PAYMENT_SELECT} where o.id in (${placeholders(chunk.length)})`, chunk);
     out.push(...rows.map(toRecord));
   }
@@ -107,23 +111,26 @@ export async function loadLedgerIds(em: EntityManager, orderIds: string[], refer
     s.add(v);
   };
   const ids = orderIds.filter((id) => UUID.test(id));
-  const conn = em.getConnection();
-  const collect = async (column: 'order_id' | 'provider_reference', values: string[]) => {
+  const collect = async (property: 'orderId' | 'providerReference', values: string[]) => {
     for (let i = 0; i < values.length; i += 500) {
       const chunk = values.slice(i, i + 500);
-      const rows = await conn.execute<{ order_id: string | null; provider_reference: string | null; provider_event_id: string; payload: string | null }[]>(
-        `select order_id, provider_reference, provider_event_id, payload::text as payload from payment_events where ${column} in (${placeholders(chunk.length)})`, chunk);
+      // The payload as Postgres prints it (jsonb::text): only the ids in it matter.
+      const rows: { orderId: string | null; providerReference: string | null; providerEventId: string; payload: string | null }[] = await em
+        .createQueryBuilder(PaymentEvent)
+        .select(['orderId', 'providerReference', 'providerEventId', raw('payload::text as payload')])
+        .where({ [property]: { $in: chunk } })
+        .execute('all');
       for (const r of rows) {
-        const mentioned = [r.provider_event_id, ...(r.payload?.match(PROVIDER_IDS) ?? [])];
+        const mentioned = [r.providerEventId, ...(r.payload?.match(PROVIDER_IDS) ?? [])];
         for (const m of mentioned) {
-          add(r.order_id, m);
-          add(r.provider_reference, m);
+          add(r.orderId, m);
+          add(r.providerReference, m);
         }
       }
     }
   };
-  await collect('order_id', ids);
-  await collect('provider_reference', references);
+  await collect('orderId', ids);
+  await collect('providerReference', references);
   return byKey;
 }
 
@@ -140,14 +147,16 @@ export interface SavedFinding {
   details: Record<string, unknown> | null;
 }
 
+const FINDING_FIELDS = ['runId', 'kind', 'orderId', 'providerReference', 'action', 'actionOutcome', 'needsHuman', 'details', 'resolvedAt'] as const;
+// Nullable entity properties are typed `T | null | undefined`; a loaded row holds null.
 type FindingRow = {
-  id: string | number; run_id: string; kind: string; order_id: string | null; provider_reference: string | null; action: RepairAction;
-  action_outcome: string | null; needs_human: boolean; details: Record<string, unknown> | null; resolved_at: Date | null;
+  id: number; runId: string; kind: string; orderId?: string | null; providerReference?: string | null; action: string;
+  actionOutcome?: string | null; needsHuman: boolean; details?: Record<string, unknown> | null; resolvedAt?: Date | null;
 };
 
 const rowToSaved = (r: FindingRow, isNew: boolean): SavedFinding => ({
-  id: Number(r.id), runId: r.run_id, isNew, kind: r.kind, action: r.action, actionOutcome: r.action_outcome, needsHuman: r.needs_human,
-  orderId: r.order_id, providerReference: r.provider_reference, details: r.details,
+  id: r.id, runId: r.runId, isNew, kind: r.kind, action: r.action as RepairAction, actionOutcome: r.actionOutcome ?? null, needsHuman: r.needsHuman,
+  orderId: r.orderId ?? null, providerReference: r.providerReference ?? null, details: r.details ?? null,
 });
 
 /**
@@ -155,10 +164,8 @@ const rowToSaved = (r: FindingRow, isNew: boolean): SavedFinding => ({
  * that earlier finding (not raised again); re-saving after a crash hits the unique key.
  */
 export async function saveFindings(em: EntityManager, runId: string, drafts: FindingDraft[]): Promise<SavedFinding[]> {
-  const conn = em.getConnection();
-  const open = await conn.execute<FindingRow[]>(
-    'select id, run_id, kind, order_id, provider_reference, action, action_outcome, needs_human, details, resolved_at from reconciliation_findings where resolved_at is null and run_id <> ?', [runId]);
-  const openByKey = new Map(open.map((r) => [findingKey({ kind: r.kind as FindingDraft['kind'], orderId: r.order_id, providerReference: r.provider_reference }), r]));
+  const open = await em.find(ReconciliationFinding, { resolvedAt: null, runId: { $ne: runId } }, { fields: FINDING_FIELDS, disableIdentityMap: true });
+  const openByKey = new Map(open.map((r) => [findingKey({ kind: r.kind as FindingDraft['kind'], orderId: r.orderId ?? null, providerReference: r.providerReference ?? null }), r]));
   const out: SavedFinding[] = [];
   for (const d of drafts) {
     const earlier = openByKey.get(findingKey(d));
@@ -168,18 +175,18 @@ export async function saveFindings(em: EntityManager, runId: string, drafts: Fin
     }
     // Unique per (run, kind, reference, order) — also when order_id is null (an intent
     // without an order), which the table's unique constraint alone would not catch.
-    const inserted = await conn.execute<{ id: string }[]>(
+    // Hand-written: a guarded insert (insert … select … where not exists, null-safe through
+    // `is not distinct from`) is one statement; the query builder has no insert-select-where.
+    const inserted = await em.getConnection().execute<{ id: string }[]>(
       `insert into reconciliation_findings (run_id, kind, order_id, provider_reference, our_amount, provider_amount, currency, our_status, provider_status, action, needs_human, details)
        select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
        where not exists (select 1 from reconciliation_findings where run_id = ? and kind = ? and order_id is not distinct from ?::uuid and provider_reference is not distinct from ?)
        on conflict do nothing returning id`,
       [runId, d.kind, d.orderId, d.providerReference, d.ourAmount, d.providerAmount, d.currency, d.ourStatus, d.providerStatus, d.action, d.needsHuman, JSON.stringify(d.details),
         runId, d.kind, d.orderId, d.providerReference]);
-    const [row] = await conn.execute<FindingRow[]>(
-      `select id, run_id, kind, order_id, provider_reference, action, action_outcome, needs_human, details, resolved_at from reconciliation_findings
-       where run_id = ? and kind = ? and order_id is not distinct from ?::uuid and provider_reference is not distinct from ?`,
-      [runId, d.kind, d.orderId, d.providerReference]);
-    if (row.resolved_at) continue; // repaired before the crash
+    // A null in the filter is `is null`: the same row as the guard's `is not distinct from`.
+    const row = await em.findOneOrFail(ReconciliationFinding, { runId, kind: d.kind, orderId: d.orderId, providerReference: d.providerReference }, { fields: FINDING_FIELDS, disableIdentityMap: true });
+    if (row.resolvedAt) continue; // repaired before the crash
     out.push(rowToSaved(row, inserted.length > 0));
   }
   return out;
@@ -190,35 +197,38 @@ export async function saveFindings(em: EntityManager, runId: string, drafts: Fin
  * discrepancy is gone (repaired by us, by the checkout or by a human).
  */
 export async function resolveVanished(em: EntityManager, runId: string, examined: { orderIds: string[]; references: string[] }, stillOpenIds: number[]): Promise<number> {
-  const open = await em.getConnection().execute<{ id: string; order_id: string | null; provider_reference: string | null }[]>(
-    'select id, order_id, provider_reference from reconciliation_findings where resolved_at is null');
+  const open = await em.find(ReconciliationFinding, { resolvedAt: null }, { fields: ['orderId', 'providerReference'], disableIdentityMap: true });
   const orders = new Set(examined.orderIds);
   const refs = new Set(examined.references);
   const keep = new Set(stillOpenIds);
   const ids = open
-    .filter((f) => !keep.has(Number(f.id)) && ((f.order_id && orders.has(f.order_id)) || (f.provider_reference && refs.has(f.provider_reference))))
-    .map((f) => Number(f.id));
+    .filter((f) => !keep.has(f.id) && ((f.orderId && orders.has(f.orderId)) || (f.providerReference && refs.has(f.providerReference))))
+    .map((f) => f.id);
   if (!ids.length) return 0;
-  await em.getConnection().execute(
-    `update reconciliation_findings set resolved_at = now(), details = coalesce(details, '{}'::jsonb) || jsonb_build_object('resolvedByRun', ?::text)
-     where id in (${placeholders(ids.length)}) and resolved_at is null`, [runId, ...ids]);
+  await em.createQueryBuilder(ReconciliationFinding)
+    .update({ resolvedAt: raw('now()'), details: raw(`coalesce(details, '{}'::jsonb) || jsonb_build_object('resolvedByRun', ?::text)`, [runId]) })
+    .where({ id: { $in: ids }, resolvedAt: null })
+    .execute('run');
   return ids.length;
 }
 
 export async function findingById(em: EntityManager, id: number): Promise<(SavedFinding & { resolvedAt: Date | null }) | undefined> {
-  const [r] = await em.getConnection().execute<FindingRow[]>(
-    'select id, run_id, kind, order_id, provider_reference, action, action_outcome, needs_human, details, resolved_at from reconciliation_findings where id = ?', [id]);
-  return r && { ...rowToSaved(r, false), resolvedAt: r.resolved_at };
+  const r = await em.findOne(ReconciliationFinding, { id }, { fields: FINDING_FIELDS, disableIdentityMap: true });
+  return r ? { ...rowToSaved(r, false), resolvedAt: r.resolvedAt ?? null } : undefined;
 }
 
 /** Records what a repair did. `resolved` closes the finding; `needsHuman` escalates it. */
 export async function recordRepair(em: EntityManager, f: { findingId: number; outcome: string; resolved: boolean; needsHuman?: boolean; details?: Record<string, unknown> }): Promise<void> {
-  await em.getConnection().execute(
-    `update reconciliation_findings set action_outcome = ?, needs_human = needs_human or ?,
-       resolved_at = case when ? then coalesce(resolved_at, now()) else resolved_at end,
-       details = coalesce(details, '{}'::jsonb) || ?::jsonb
-     where id = ?`,
-    [f.outcome, f.needsHuman ?? false, f.resolved, JSON.stringify({ ...(f.details ?? {}), lastOutcome: f.outcome }), f.findingId]);
+  // One statement, each column computed from its current value (no read-modify-write).
+  await em.createQueryBuilder(ReconciliationFinding)
+    .update({
+      actionOutcome: f.outcome,
+      needsHuman: raw('needs_human or ?', [f.needsHuman ?? false]),
+      resolvedAt: f.resolved ? raw('coalesce(resolved_at, now())') : raw('resolved_at'),
+      details: raw(`coalesce(details, '{}'::jsonb) || ?::jsonb`, [JSON.stringify({ ...(f.details ?? {}), lastOutcome: f.outcome })]),
+    })
+    .where({ id: f.findingId })
+    .execute('run');
 }
 
 export interface RunCounts {
@@ -230,24 +240,28 @@ export interface RunCounts {
 
 /** Marks the run finished. findings = new in this run; needsHuman = open findings needing a human. */
 export async function finishRun(em: EntityManager, runId: string, status: 'COMPLETED' | 'FAILED', counts: Pick<RunCounts, 'checked' | 'matched'> | undefined, error?: string): Promise<RunCounts> {
-  const conn = em.getConnection();
-  const [{ n: findings }] = await conn.execute<{ n: string }[]>('select count(*) as n from reconciliation_findings where run_id = ?', [runId]);
-  const [{ n: needsHuman }] = await conn.execute<{ n: string }[]>('select count(*) as n from reconciliation_findings where needs_human and resolved_at is null');
-  await conn.execute(
-    `update reconciliation_runs set status = ?, checked = coalesce(?, checked), matched = coalesce(?, matched), findings_count = ?, needs_human = ?,
-       error = ?, finished_at = now() where id = ?`,
-    [status, counts?.checked ?? null, counts?.matched ?? null, Number(findings), Number(needsHuman), error ?? null, runId]);
-  const [row] = await conn.execute<{ checked: number; matched: number }[]>('select checked, matched from reconciliation_runs where id = ?', [runId]);
-  return { checked: row?.checked ?? 0, matched: row?.matched ?? 0, findings: Number(findings), needsHuman: Number(needsHuman) };
+  const findings = await em.count(ReconciliationFinding, { runId });
+  const needsHuman = await em.count(ReconciliationFinding, { needsHuman: true, resolvedAt: null });
+  await em.createQueryBuilder(ReconciliationRun)
+    .update({
+      status, findingsCount: findings, needsHuman, error: error ?? null, finishedAt: raw('now()'),
+      ...(counts ? { checked: counts.checked, matched: counts.matched } : {}),
+    })
+    .where({ id: runId })
+    .execute('run');
+  const row = await em.findOne(ReconciliationRun, { id: runId }, { fields: ['checked', 'matched'], disableIdentityMap: true });
+  return { checked: row?.checked ?? 0, matched: row?.matched ?? 0, findings, needsHuman };
 }
 
 /** Age (s) of the oldest unresolved finding that needs a human; 0 when none. */
 export async function oldestUnresolvedAgeSeconds(em: EntityManager): Promise<number> {
-  const [r] = await em.getConnection().execute<{ age: string | null }[]>(
-    'select extract(epoch from now() - min(created_at)) as age from reconciliation_findings where needs_human and resolved_at is null');
+  const r: { age: string | null } | undefined = await em.createQueryBuilder(ReconciliationFinding)
+    .select(raw('extract(epoch from now() - min(created_at)) as age'))
+    .where({ needsHuman: true, resolvedAt: null })
+    .execute('get');
   return r?.age ? Math.max(0, Math.round(Number(r.age))) : 0;
 }
 
 export async function saveRunProgress(em: EntityManager, runId: string, counts: { checked: number; matched: number }): Promise<void> {
-  await em.getConnection().execute('update reconciliation_runs set checked = ?, matched = ? where id = ?', [counts.checked, counts.matched, runId]);
+  await em.nativeUpdate(ReconciliationRun, { id: runId }, { checked: counts.checked, matched: counts.matched });
 }

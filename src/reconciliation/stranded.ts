@@ -3,7 +3,8 @@
 // for ever. Reconciliation lists the candidates from our own records; the reconciliation
 // workflow then asks each order's workflow first (a signal) and repairs only the orders
 // whose workflow is gone.
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { raw, type EntityManager } from '@mikro-orm/postgresql';
+import { Order } from '../orders/entities.ts';
 import type { OrderStatus } from '../orders/status.ts';
 
 export interface StrandedCandidate {
@@ -21,6 +22,8 @@ export const MAX_STRANDED_PER_RUN = 200;
  * that have not moved for `graceMs`, and settled orders that still have HELD reservations.
  */
 export async function findStrandedCandidates(em: EntityManager, graceMs: number, limit = MAX_STRANDED_PER_RUN): Promise<StrandedCandidate[]> {
+  // Hand-written: a union of two separately limited selects, one with a correlated exists and
+  // interval arithmetic on the database clock.
   const rows = await em.getConnection().execute<{ id: string; status: OrderStatus; reason: StrandedCandidate['reason'] }[]>(
     `(select o.id, o.status, 'unsettled' as reason from orders o
        where o.status in ('PENDING', 'AWAITING_PAYMENT_ACTION') and o.workflow_started_at is not null
@@ -37,8 +40,11 @@ export async function findStrandedCandidates(em: EntityManager, graceMs: number,
 
 /** The candidate as it is now (re-checked right before a repair), or undefined when it no longer applies. */
 export async function strandedNow(em: EntityManager, orderId: string): Promise<StrandedCandidate | undefined> {
-  const [o] = await em.getConnection().execute<{ status: OrderStatus; held: boolean }[]>(
-    `select o.status, exists (select 1 from reservations r where r.order_id = o.id and r.state = 'HELD') as held from orders o where o.id = ?`, [orderId]);
+  // One statement, so the status and the held stock are read from the same snapshot.
+  const o: { status: OrderStatus; held: boolean } | undefined = await em.createQueryBuilder(Order, 'o')
+    .select(['status', raw(`exists (select 1 from reservations r where r.order_id = o.id and r.state = 'HELD') as held`)])
+    .where({ id: orderId })
+    .execute('get');
   if (!o) return undefined;
   if (o.status === 'PENDING' || o.status === 'AWAITING_PAYMENT_ACTION') return { orderId, status: o.status, reason: 'unsettled' };
   return o.held ? { orderId, status: o.status, reason: 'held_stock' } : undefined;
