@@ -1,6 +1,8 @@
 // The demo catalog loaded by `npm run seed` and by the dev stack. Idempotent: running it
 // again upserts products and leaves stock already present untouched.
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { raw, type EntityManager } from '@mikro-orm/postgresql';
+import { InventoryLevel, Warehouse } from '../inventory/entities.ts';
+import { Brand, Category, Product } from './entities.ts';
 
 export const DEMO_WAREHOUSES = [
   { code: 'AMS-1', name: 'Amsterdam fulfilment centre', priority: 10 },
@@ -56,33 +58,29 @@ export const DEMO_CURRENCY = 'USD';
 
 /** Upserts the demo catalog and creates missing stock rows. Returns what it touched. */
 export async function seedDemoCatalog(em: EntityManager): Promise<{ products: number; levelsCreated: number }> {
-  const conn = em.getConnection();
-  return em.transactional(async () => {
-    for (const w of DEMO_WAREHOUSES) {
-      await conn.execute('insert into warehouses (code, name, priority) values (?, ?, ?) on conflict (code) do update set name = excluded.name, priority = excluded.priority', [w.code, w.name, w.priority]);
-    }
-    for (const c of DEMO_CATEGORIES) {
-      await conn.execute('insert into categories (slug, name) values (?, ?) on conflict (slug) do update set name = excluded.name', [c.slug, c.name]);
-    }
-    for (const b of DEMO_BRANDS) {
-      await conn.execute('insert into brands (slug, name) values (?, ?) on conflict (slug) do update set name = excluded.name', [b.slug, b.name]);
-    }
+  return em.transactional(async (tx) => {
+    await tx.createQueryBuilder(Warehouse).insert(DEMO_WAREHOUSES.map((w) => ({ code: w.code, name: w.name, priority: w.priority })))
+      .onConflict('code').merge(['name', 'priority']).execute('run');
+    await tx.createQueryBuilder(Category).insert(DEMO_CATEGORIES.map((c) => ({ slug: c.slug, name: c.name })))
+      .onConflict('slug').merge(['name']).execute('run');
+    await tx.createQueryBuilder(Brand).insert(DEMO_BRANDS.map((b) => ({ slug: b.slug, name: b.name })))
+      .onConflict('slug').merge(['name']).execute('run');
     let levelsCreated = 0;
     for (const p of DEMO_PRODUCTS) {
-      await conn.execute(
-        `insert into products (sku, name, description, price_amount, currency, category, brand, active)
-         values (?, ?, ?, ?, ?, ?, ?, true)
-         on conflict (sku) do update set name = excluded.name, description = excluded.description,
-           price_amount = excluded.price_amount, category = excluded.category, brand = excluded.brand, updated_at = now()`,
-        [p.sku, p.name, p.description, p.price, DEMO_CURRENCY, p.category, p.brand],
-      );
-      for (const [i, w] of DEMO_WAREHOUSES.entries()) {
-        const rows = await conn.execute<{ id: number }[]>(
-          'insert into inventory_levels (sku, warehouse, on_hand, reserved) values (?, ?, ?, 0) on conflict (sku, warehouse) do nothing returning id',
-          [p.sku, w.code, p.stock[i]],
-        );
-        levelsCreated += rows.length;
-      }
+      await tx.createQueryBuilder(Product)
+        .insert({ sku: p.sku, name: p.name, description: p.description, priceAmount: p.price, currency: DEMO_CURRENCY, category: p.category, brand: p.brand, active: true })
+        .onConflict('sku')
+        .merge({
+          name: raw('excluded.name'), description: raw('excluded.description'), priceAmount: raw('excluded.price_amount'),
+          category: raw('excluded.category'), brand: raw('excluded.brand'), updatedAt: raw('now()'),
+        })
+        .execute('run');
+      // Existing stock rows are left alone: a re-seed must not reset live stock.
+      const levels = await tx.createQueryBuilder(InventoryLevel)
+        .insert(DEMO_WAREHOUSES.map((w, i) => ({ sku: p.sku, warehouse: w.code, onHand: p.stock[i], reserved: 0 })))
+        .onConflict(['sku', 'warehouse']).ignore()
+        .execute('run');
+      levelsCreated += levels.affectedRows;
     }
     return { products: DEMO_PRODUCTS.length, levelsCreated };
   });
