@@ -2,7 +2,7 @@
 // check and an order_events row each, confirmation (commit stock + CONFIRMED in one
 // transaction) and attention flags. Redis notifications go out only AFTER commit and
 // never fail the caller: Redis is an accelerator, Postgres is the record.
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
@@ -11,6 +11,9 @@ import { orderChannel } from '../infra/redis.ts';
 import { canTransition, isSettled, type OrderStatus } from './status.ts';
 import { commitReservation } from '../inventory/service.ts';
 import { IntakeRejection, loadStoredOrder, priceLines } from './intake.ts';
+import { Order, OrderEvent, OrderItem } from './entities.ts';
+import { Customer } from '../customers/entities.ts';
+import { Product } from '../catalog/entities.ts';
 import type { CheckoutInput, RecordedOrder } from '../../workflows/contracts.ts';
 
 export interface OrderServiceDeps {
@@ -57,7 +60,6 @@ export interface TransitionResult {
   changed: boolean;
 }
 
-type OrderRow = { id: string; customer_id: string; status: OrderStatus; currency: string; total_amount: number; request_fingerprint: string; created_at: Date; attention: string | null };
 
 /** The order cannot be priced (mixed currencies, a total no card payment can take): retrying cannot help. */
 export class InvalidOrderError extends Error {
@@ -96,12 +98,10 @@ export async function recordOrder(em: EntityManager, input: CheckoutInput): Prom
   if (existing) return { ...existing, unknownSkus: await unknownSkusOf(em, input) };
   try {
     return await em.transactional(async (tx) => {
-      const conn = tx.getConnection();
-      const ctx = tx.getTransactionContext();
       const skus = [...new Set(input.lines.map((l) => l.sku))];
-      const products = skus.length
-        ? await conn.execute<{ sku: string; name: string; price_amount: number; currency: string }[]>(
-          `select sku, name, price_amount, currency from products where active and sku in (${skus.map(() => '?').join(',')})`, skus, 'all', ctx)
+      // Column-named rows (mapResults false), the shape priceLines reads.
+      const products: { sku: string; name: string; price_amount: number; currency: string }[] = skus.length
+        ? await tx.createQueryBuilder(Product).select(['sku', 'name', 'priceAmount', 'currency']).where({ active: true, sku: { $in: skus } }).execute('all', false)
         : [];
       const bySku = new Map(products.map((p) => [p.sku, p]));
       const unknownSkus = skus.filter((s) => !bySku.has(s));
@@ -123,21 +123,19 @@ export async function recordOrder(em: EntityManager, input: CheckoutInput): Prom
       }
       const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
 
-      await conn.execute('insert into customers (id) values (?) on conflict (id) do nothing', [input.customerId], 'all', ctx);
-      await conn.execute(
-        `insert into orders (id, customer_id, status, currency, total_amount, payment_method, shipping_address, idempotency_key, request_fingerprint)
-         values (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)`,
-        [input.orderId, input.customerId, currency, total, input.paymentMethod, input.shippingAddress ? JSON.stringify(input.shippingAddress) : null, input.idempotencyKey, input.requestFingerprint],
-        'all', ctx,
-      );
-      for (const l of priced) {
-        await conn.execute('insert into order_items (order_id, line_no, sku, name, quantity, unit_price_amount, currency) values (?, ?, ?, ?, ?, ?, ?)',
-          [input.orderId, l.lineNo, l.sku, l.name, l.quantity, l.unitPrice, currency], 'all', ctx);
+      await tx.createQueryBuilder(Customer).insert({ id: input.customerId }).onConflict('id').ignore().execute('run');
+      await tx.createQueryBuilder(Order).insert({
+        id: input.orderId, customerId: input.customerId, status: 'PENDING', currency, totalAmount: total, paymentMethod: input.paymentMethod,
+        shippingAddress: input.shippingAddress ?? null, idempotencyKey: input.idempotencyKey, requestFingerprint: input.requestFingerprint,
+      }).execute('run');
+      if (priced.length) {
+        await tx.createQueryBuilder(OrderItem)
+          .insert(priced.map((l) => ({ orderId: input.orderId, lineNo: l.lineNo, sku: l.sku, name: l.name, quantity: l.quantity, unitPriceAmount: l.unitPrice, currency })))
+          .execute('run');
       }
-      await conn.execute(
-        `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'created', null, 'PENDING', 'order accepted', ?, 'created')`,
-        [input.orderId, input.customerId], 'all', ctx,
-      );
+      await tx.createQueryBuilder(OrderEvent)
+        .insert({ orderId: input.orderId, type: 'created', fromStatus: null, status: 'PENDING', reason: 'order accepted', actor: input.customerId, dedupeKey: 'created' })
+        .execute('run');
       return (await loadRecorded(tx, input.orderId, unknownSkus))!;
     });
   } catch (err) {
@@ -153,31 +151,35 @@ export async function recordOrder(em: EntityManager, input: CheckoutInput): Prom
 async function unknownSkusOf(em: EntityManager, input: CheckoutInput): Promise<string[]> {
   const skus = [...new Set(input.lines.map((l) => l.sku))];
   if (!skus.length) return [];
-  const found = await em.getConnection().execute<{ sku: string }[]>(`select sku from products where active and sku in (${skus.map(() => '?').join(',')})`, skus);
+  const found = await em.find(Product, { active: true, sku: { $in: skus } }, { fields: ['sku'], disableIdentityMap: true });
   const known = new Set(found.map((r) => r.sku));
   return skus.filter((s) => !known.has(s));
 }
 
 /** Inside an open transaction: legal-transition check, status update, event row. */
 async function transitionIn(tx: EntityManager, t: TransitionInput): Promise<TransitionResult & { createdAt: Date }> {
-  const conn = tx.getConnection();
-  const ctx = tx.getTransactionContext();
-  const [o] = await conn.execute<OrderRow[]>('select id, status, created_at from orders where id = ? for update', [t.orderId], 'all', ctx);
+  const o = await tx.findOne(Order, { id: t.orderId }, { fields: ['status', 'createdAt'], lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true });
   if (!o) throw new OrderNotFoundError(t.orderId);
-  const [seen] = await conn.execute<{ from_status: OrderStatus | null }[]>('select from_status from order_events where order_id = ? and dedupe_key = ?', [t.orderId, t.dedupeKey], 'all', ctx);
-  if (seen) return { orderId: t.orderId, from: seen.from_status ?? o.status, status: o.status, changed: false, createdAt: o.created_at };
-  if (o.status === t.to) return { orderId: t.orderId, from: o.status, status: o.status, changed: false, createdAt: o.created_at };
+  const seen = await tx.findOne(OrderEvent, { orderId: t.orderId, dedupeKey: t.dedupeKey }, { fields: ['fromStatus'], disableIdentityMap: true });
+  if (seen) return { orderId: t.orderId, from: (seen.fromStatus as OrderStatus | null) ?? o.status, status: o.status, changed: false, createdAt: o.createdAt };
+  if (o.status === t.to) return { orderId: t.orderId, from: o.status, status: o.status, changed: false, createdAt: o.createdAt };
   if (!canTransition(o.status, t.to)) throw new IllegalTransitionError(t.orderId, o.status, t.to);
-  await conn.execute(
-    `update orders set status = ?, failure_code = coalesce(?, failure_code), failure_message = coalesce(?, failure_message),
-       settled_at = case when ? then coalesce(settled_at, now()) else settled_at end, updated_at = now(), version = version + 1 where id = ?`,
-    [t.to, t.failure?.code ?? null, t.failure?.message ?? null, isSettled(t.to) && t.to !== 'AWAITING_PAYMENT_ACTION', t.orderId], 'all', ctx,
-  );
-  await conn.execute(
-    `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, 'status_changed', ?, ?, ?, ?, ?)`,
-    [t.orderId, o.status, t.to, t.reason ?? t.failure?.message ?? null, t.actor ?? 'system', t.dedupeKey], 'all', ctx,
-  );
-  return { orderId: t.orderId, from: o.status, status: t.to, changed: true, createdAt: o.created_at };
+  const settles = isSettled(t.to) && t.to !== 'AWAITING_PAYMENT_ACTION';
+  // The query builder adds `version = version + 1` (Order is versioned).
+  await tx.createQueryBuilder(Order)
+    .update({
+      status: t.to,
+      failureCode: raw('coalesce(?, failure_code)', [t.failure?.code ?? null]),
+      failureMessage: raw('coalesce(?, failure_message)', [t.failure?.message ?? null]),
+      settledAt: settles ? raw('coalesce(settled_at, now())') : raw('settled_at'),
+      updatedAt: raw('now()'),
+    })
+    .where({ id: t.orderId })
+    .execute('run');
+  await tx.createQueryBuilder(OrderEvent)
+    .insert({ orderId: t.orderId, type: 'status_changed', fromStatus: o.status, status: t.to, reason: t.reason ?? t.failure?.message ?? null, actor: t.actor ?? 'system', dedupeKey: t.dedupeKey })
+    .execute('run');
+  return { orderId: t.orderId, from: o.status, status: t.to, changed: true, createdAt: o.createdAt };
 }
 
 function recordOutcome(deps: OrderServiceDeps, r: TransitionResult & { createdAt: Date }, failureCode?: string): void {
@@ -218,6 +220,8 @@ export async function confirmOrder(em: EntityManager, deps: OrderServiceDeps, or
  * the workflow stops midway, reconciliation must void, not capture (idempotent).
  */
 export async function recordCancelRequest(em: EntityManager, r: { orderId: string; actor?: string; reason?: string }): Promise<{ recorded: boolean }> {
+  // Hand-written: insert … select copies the order's current status into the event in one
+  // statement (no read-then-write window), and does nothing for an unknown order.
   const inserted = await em.getConnection().execute<{ id: number }[]>(
     `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
      select id, 'cancel_requested', status, status, ?, ?, 'cancel_requested' from orders where id = ?
@@ -230,17 +234,16 @@ export async function recordCancelRequest(em: EntityManager, r: { orderId: strin
 /** Sets (or clears, with null) the attention flag and records it on the timeline. */
 export async function flagOrder(em: EntityManager, deps: OrderServiceDeps, f: { orderId: string; attention: string | null; reason: string; dedupeKey: string; actor?: string }): Promise<{ changed: boolean }> {
   const changed = await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    const [o] = await conn.execute<OrderRow[]>('select id, status, attention from orders where id = ? for update', [f.orderId], 'all', ctx);
+    const o = await tx.findOne(Order, { id: f.orderId }, { fields: ['status', 'attention'], lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true });
     if (!o) throw new OrderNotFoundError(f.orderId);
-    const inserted = await conn.execute<{ id: number }[]>(
-      `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key) values (?, ?, ?, ?, ?, ?, ?)
-       on conflict (order_id, dedupe_key) do nothing returning id`,
-      [f.orderId, f.attention ? 'attention_flagged' : 'attention_cleared', o.status, o.status, f.reason, f.actor ?? 'system', f.dedupeKey], 'all', ctx,
-    );
-    if (inserted.length === 0) return false;
-    await conn.execute('update orders set attention = ?, updated_at = now() where id = ?', [f.attention, f.orderId], 'all', ctx);
+    // Idempotent through the (order_id, dedupe_key) unique key: a replay inserts nothing.
+    const inserted = await tx.createQueryBuilder(OrderEvent)
+      .insert({ orderId: f.orderId, type: f.attention ? 'attention_flagged' : 'attention_cleared', fromStatus: o.status, status: o.status, reason: f.reason, actor: f.actor ?? 'system', dedupeKey: f.dedupeKey })
+      .onConflict(['orderId', 'dedupeKey']).ignore()
+      .execute('run');
+    if (inserted.affectedRows === 0) return false;
+    // version: raw('version') keeps the row's version as it was (a flag is not a new version).
+    await tx.createQueryBuilder(Order).update({ attention: f.attention, updatedAt: raw('now()'), version: raw('version') }).where({ id: f.orderId }).execute('run');
     return true;
   });
   if (changed) await notifyOrderChanged(deps, f.orderId, 'attention');
