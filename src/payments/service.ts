@@ -2,9 +2,10 @@
 // provider, moving forward only) and the `payment_events` ledger (one row per provider
 // interaction; provider_event_id is unique, so replayed calls are harmless).
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
 import { canTransitionPayment, type PaymentStatus } from '../orders/status.ts';
 import type { ProviderPaymentIntent, ProviderIntentStatus } from './provider.ts';
+import { Payment, PaymentEvent } from './entities.ts';
 
 export interface PaymentInteraction {
   orderId: string;
@@ -52,11 +53,11 @@ export function paymentStatusOf(intent: Pick<ProviderPaymentIntent, 'status' | '
 
 /** Creates the order's payments row if it does not exist yet (PENDING); true when this call created it. */
 export async function ensurePayment(em: EntityManager, p: { orderId: string; provider: string; amount: number; currency: string }): Promise<boolean> {
-  const rows = await em.getConnection().execute<{ id: string }[]>(
-    `insert into payments (id, order_id, provider, amount, currency, status) values (?, ?, ?, ?, ?, 'PENDING') on conflict (order_id) do nothing returning id`,
-    [randomUUID(), p.orderId, p.provider, p.amount, p.currency.toUpperCase()], 'all', em.getTransactionContext(),
-  );
-  return rows.length > 0;
+  const res = await em.createQueryBuilder(Payment)
+    .insert({ id: randomUUID(), orderId: p.orderId, provider: p.provider, amount: p.amount, currency: p.currency.toUpperCase(), status: 'PENDING' })
+    .onConflict('orderId').ignore()
+    .execute('run');
+  return res.affectedRows > 0;
 }
 
 /**
@@ -65,34 +66,42 @@ export async function ensurePayment(em: EntityManager, p: { orderId: string; pro
  */
 export async function recordPaymentInteraction(em: EntityManager, i: PaymentInteraction): Promise<{ recorded: boolean; status: PaymentStatus | undefined; changed: boolean }> {
   return em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    const inserted = await conn.execute<{ id: number }[]>(
-      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload, processed_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (provider, provider_event_id) do nothing returning id`,
-      [i.orderId, i.provider, i.providerEventId, i.type, i.source ?? 'api_call', i.providerReference ?? null, i.amount ?? null,
-        i.currency ? i.currency.toUpperCase() : null, i.providerStatus ?? null, i.payload ? JSON.stringify(i.payload) : null],
-      'all', ctx,
-    );
-    const [row] = await conn.execute<{ status: PaymentStatus }[]>('select status from payments where order_id = ? for update', [i.orderId], 'all', ctx);
-    if (!row) return { recorded: inserted.length > 0, status: undefined, changed: false };
+    // Idempotent through the (provider, provider_event_id) unique key: a replay inserts nothing.
+    const inserted = await tx.createQueryBuilder(PaymentEvent)
+      .insert({
+        orderId: i.orderId, provider: i.provider, providerEventId: i.providerEventId, type: i.type, source: i.source ?? 'api_call',
+        providerReference: i.providerReference ?? null, amount: i.amount ?? null, currency: i.currency ? i.currency.toUpperCase() : null,
+        status: i.providerStatus ?? null, payload: i.payload ?? null, processedAt: raw('now()'),
+      })
+      .onConflict(['provider', 'providerEventId']).ignore()
+      .execute('run');
+    const recorded = inserted.affectedRows > 0;
+    const row = await tx.findOne(Payment, { orderId: i.orderId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true });
+    if (!row) return { recorded, status: undefined, changed: false };
     const next = i.paymentStatus && i.paymentStatus !== row.status && canTransitionPayment(row.status, i.paymentStatus) ? i.paymentStatus : row.status;
-    await conn.execute(
-      `update payments set status = ?, provider_reference = coalesce(provider_reference, ?),
-         captured_amount = greatest(captured_amount, ?), refunded_amount = greatest(refunded_amount, ?),
-         failure_code = coalesce(?, failure_code), updated_at = now(), version = version + 1 where order_id = ?`,
-      [next, i.providerReference ?? null, i.capturedAmount ?? 0, i.refundedAmount ?? 0, i.failureCode ?? null, i.orderId], 'all', ctx,
-    );
-    return { recorded: inserted.length > 0, status: next, changed: next !== row.status };
+    // Every amount only grows and the reference is set once, each from the row's current value;
+    // the query builder adds `version = version + 1` (Payment is versioned).
+    await tx.createQueryBuilder(Payment)
+      .update({
+        status: next,
+        providerReference: raw('coalesce(provider_reference, ?)', [i.providerReference ?? null]),
+        capturedAmount: raw('greatest(captured_amount, ?)', [i.capturedAmount ?? 0]),
+        refundedAmount: raw('greatest(refunded_amount, ?)', [i.refundedAmount ?? 0]),
+        failureCode: raw('coalesce(?, failure_code)', [i.failureCode ?? null]),
+        updatedAt: raw('now()'),
+      })
+      .where({ orderId: i.orderId })
+      .execute('run');
+    return { recorded, status: next, changed: next !== row.status };
   });
 }
 
 export async function paymentOf(em: EntityManager, orderId: string): Promise<PaymentRecord | undefined> {
-  const [r] = await em.getConnection().execute<{ order_id: string; provider: string; provider_reference: string | null; amount: number; currency: string; status: PaymentStatus; captured_amount: number; refunded_amount: number }[]>(
-    'select order_id, provider, provider_reference, amount, currency, status, captured_amount, refunded_amount from payments where order_id = ?', [orderId],
-  );
-  return r && {
-    orderId: r.order_id, provider: r.provider, providerReference: r.provider_reference, amount: r.amount, currency: r.currency.trim(),
-    status: r.status, capturedAmount: r.captured_amount, refundedAmount: r.refunded_amount,
-  };
+  const r = await em.findOne(Payment, { orderId }, {
+    fields: ['orderId', 'provider', 'providerReference', 'amount', 'currency', 'status', 'capturedAmount', 'refundedAmount'], disableIdentityMap: true,
+  });
+  return r ? {
+    orderId: r.orderId, provider: r.provider, providerReference: r.providerReference ?? null, amount: r.amount, currency: r.currency.trim(),
+    status: r.status, capturedAmount: r.capturedAmount, refundedAmount: r.refundedAmount,
+  } : undefined;
 }

@@ -9,11 +9,12 @@
 // unprocessed event signals again.
 // This code never writes order status: the workflow decides (and never moves backwards).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { raw, type MikroORM } from '@mikro-orm/postgresql';
 import Stripe from 'stripe';
 import * as z from 'zod';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
+import { Payment, PaymentEvent } from './entities.ts';
 import { orderWorkflowId, type PaymentUpdate } from '../../workflows/contracts.ts';
 import { paymentUpdateSignal } from '../../workflows/messages.ts';
 
@@ -114,15 +115,15 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
    */
   async function orderOf(event: Stripe.Event, intentId: string | undefined): Promise<{ orderId: string; paymentStatus: string | null } | undefined> {
     const o = event.data.object as unknown as StripeObject;
-    const conn = orm.em.getConnection();
     const claimed = o.metadata?.order_id;
     if (claimed && UUID.test(claimed)) {
-      const rows = await conn.execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
+      // Hand-written: a left join from orders, so a known order is found before its payment row exists.
+      const rows = await orm.em.getConnection().execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
       if (rows.length) return { orderId: rows[0].id, paymentStatus: rows[0].status };
     }
     if (!intentId) return undefined;
-    const rows = await conn.execute<{ order_id: string; status: string }[]>('select order_id, status from payments where provider = ? and provider_reference = ?', [WEBHOOK_PROVIDER, intentId]);
-    return rows[0] && { orderId: rows[0].order_id, paymentStatus: rows[0].status };
+    const p = await orm.em.fork().findOne(Payment, { provider: WEBHOOK_PROVIDER, providerReference: intentId }, { fields: ['orderId', 'status'], disableIdentityMap: true });
+    return p ? { orderId: p.orderId, paymentStatus: p.status } : undefined;
   }
 
   /**
@@ -131,21 +132,21 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
    */
   async function record(event: Stripe.Event, orderId: string | undefined, processedNow: boolean): Promise<{ id: number; fresh: boolean; processed: boolean; orderId?: string }> {
     const o = event.data.object as unknown as StripeObject;
-    const conn = orm.em.getConnection();
+    const em = orm.em.fork();
     const currency = typeof o.currency === 'string' && o.currency.length === 3 ? o.currency.toUpperCase() : null;
     const reference = o.object === 'payment_intent' ? o.id : typeof o.payment_intent === 'string' ? o.payment_intent : (o.id ?? null);
-    const inserted = await conn.execute<{ id: string }[]>(
-      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload, processed_at)
-       values (?, ?, ?, ?, 'webhook', ?, ?, ?, ?, ?, case when ? then now() end)
-       on conflict (provider, provider_event_id) do nothing returning id`,
-      [orderId ?? null, WEBHOOK_PROVIDER, event.id, event.type, reference, typeof o.amount === 'number' ? o.amount : null, currency, typeof o.status === 'string' ? o.status : null, JSON.stringify(event), processedNow],
-    );
-    if (inserted.length) return { id: Number(inserted[0].id), fresh: true, processed: false, orderId };
-    const [existing] = await conn.execute<{ id: string; processed_at: Date | null; order_id: string | null }[]>(
-      'select id, processed_at, order_id from payment_events where provider = ? and provider_event_id = ?',
-      [WEBHOOK_PROVIDER, event.id],
-    );
-    return { id: Number(existing.id), fresh: false, processed: existing.processed_at !== null, orderId: existing.order_id ?? orderId };
+    // A redelivered event hits the (provider, provider_event_id) unique key and inserts nothing.
+    const inserted = await em.createQueryBuilder(PaymentEvent)
+      .insert({
+        orderId: orderId ?? null, provider: WEBHOOK_PROVIDER, providerEventId: event.id, type: event.type, source: 'webhook', providerReference: reference,
+        amount: typeof o.amount === 'number' ? o.amount : null, currency, status: typeof o.status === 'string' ? o.status : null,
+        payload: event as unknown as Record<string, unknown>, processedAt: processedNow ? raw('now()') : null,
+      })
+      .onConflict(['provider', 'providerEventId']).ignore()
+      .execute('run');
+    if (inserted.affectedRows > 0) return { id: Number((inserted.row as { id: string | number }).id), fresh: true, processed: false, orderId };
+    const existing = await em.findOneOrFail(PaymentEvent, { provider: WEBHOOK_PROVIDER, providerEventId: event.id }, { fields: ['processedAt', 'orderId'], disableIdentityMap: true });
+    return { id: existing.id, fresh: false, processed: existing.processedAt != null, orderId: existing.orderId ?? orderId };
   }
 
   async function handle(rawBody: Buffer | string, signature: string | undefined): Promise<WebhookOutcome> {
@@ -209,7 +210,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
   }
 
   async function markProcessed(rowId: number): Promise<void> {
-    await orm.em.getConnection().execute('update payment_events set processed_at = now() where id = ? and processed_at is null', [rowId]);
+    await orm.em.fork().nativeUpdate(PaymentEvent, { id: rowId, processedAt: null }, { processedAt: raw('now()') });
   }
 
   return { handle };
