@@ -7,8 +7,9 @@
 // version after waiting for a concurrent writer; the check constraint backs it up.
 // Deadlock-free: levels are always locked in (sku, warehouse priority, code) order — reserve
 // by walking them so, commit/release/restock by locking them so before updating (lockLevels).
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ReservationState } from './entities.ts';
+import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
+import { InventoryLevel, Reservation, type ReservationState } from './entities.ts';
+import { Order } from '../orders/entities.ts';
 
 export interface ReservationLineInput {
   lineNo: number;
@@ -58,18 +59,19 @@ export class OutOfStockError extends Error {
   }
 }
 
-type ReservationRow = { id: number; line_no: number; sku: string; warehouse: string; quantity: number; state: ReservationState };
+type ReservationRow = { id: number; lineNo: number; sku: string; warehouse: string; quantity: number; state: ReservationState };
+const RESERVATION_FIELDS = ['lineNo', 'sku', 'warehouse', 'quantity', 'state'] as const;
 
 /** Serializes reserve/commit/release of one order (two retries of the same activity racing). */
 async function lockOrder(em: EntityManager, orderId: string): Promise<void> {
+  // Hand-written: a transaction-scoped advisory lock (no table row to lock before the first reserve).
   await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`reservation:${orderId}`], 'all', em.getTransactionContext());
 }
 
 async function rowsOf(em: EntityManager, orderId: string): Promise<ReservationRow[]> {
-  return em.getConnection().execute<ReservationRow[]>(
-    'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse for update',
-    [orderId], 'all', em.getTransactionContext(),
-  );
+  return em.find(Reservation, { orderId }, {
+    fields: RESERVATION_FIELDS, orderBy: { sku: 'asc', lineNo: 'asc', warehouse: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true,
+  });
 }
 
 /**
@@ -79,6 +81,8 @@ async function rowsOf(em: EntityManager, orderId: string): Promise<ReservationRo
  */
 async function lockLevels(em: EntityManager, rows: Pick<ReservationRow, 'sku' | 'warehouse'>[]): Promise<void> {
   if (rows.length === 0) return;
+  // Hand-written: the lock order is the point (sku, warehouse priority, code) and only the
+  // levels are locked (`for update of l`), matched by (sku, warehouse) pairs.
   await em.getConnection().execute(
     `select l.id from inventory_levels l join warehouses w on w.code = l.warehouse
       where (l.sku, l.warehouse) in (${rows.map(() => '(?, ?)').join(', ')})
@@ -88,7 +92,7 @@ async function lockLevels(em: EntityManager, rows: Pick<ReservationRow, 'sku' | 
 }
 
 const toAllocations = (rows: ReservationRow[]): Allocation[] =>
-  rows.map((r) => ({ lineNo: r.line_no, sku: r.sku, warehouse: r.warehouse, quantity: r.quantity }));
+  rows.map((r) => ({ lineNo: r.lineNo, sku: r.sku, warehouse: r.warehouse, quantity: r.quantity }));
 
 /** The overall state of an order's reservation rows (they always move together). */
 function stateOf(rows: ReservationRow[]): ReservationState {
@@ -105,8 +109,6 @@ function stateOf(rows: ReservationRow[]): ReservationState {
  */
 export async function reserveStock(em: EntityManager, orderId: string, lines: ReservationLineInput[]): Promise<ReservationResult> {
   return em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
     await lockOrder(tx, orderId);
     const existing = await rowsOf(tx, orderId);
     if (existing.length > 0) return { orderId, state: stateOf(existing), allocations: toAllocations(existing), created: false };
@@ -114,7 +116,7 @@ export async function reserveStock(em: EntityManager, orderId: string, lines: Re
     // REJECTED, CANCELLED…) waits for this transaction or this one sees its result. A late
     // attempt of this step (stalled, then retried and failed) can never hold stock for an
     // order that was settled meanwhile.
-    const [order] = await conn.execute<{ status: string }[]>('select status from orders where id = ? for share', [orderId], 'all', ctx);
+    const order = await tx.findOne(Order, { id: orderId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_READ, disableIdentityMap: true });
     if (order && order.status !== 'PENDING') throw new OrderNotPendingError(orderId, order.status);
 
     const ordered = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineNo - b.lineNo));
@@ -122,21 +124,25 @@ export async function reserveStock(em: EntityManager, orderId: string, lines: Re
     const shortages: Shortage[] = [];
     for (const line of ordered) {
       let remaining = line.quantity;
-      const levels = await conn.execute<{ id: number; warehouse: string }[]>(
-        `select l.id, l.warehouse from inventory_levels l join warehouses w on w.code = l.warehouse
-         where l.sku = ? order by w.priority, w.code`,
-        [line.sku], 'all', ctx,
-      );
+      const levels: { id: number; warehouse: string }[] = await tx.createQueryBuilder(InventoryLevel, 'l')
+        .select(['id', 'warehouse'])
+        // warehouse maps to its key (mapToPk), so the typed join paths do not list it.
+        .join('l.warehouse' as never, 'w')
+        .where({ sku: line.sku })
+        .orderBy({ 'w.priority': 'asc', 'w.code': 'asc' })
+        .execute('all');
       for (const level of levels) {
         // A bounded loop: each failed guarded update means a concurrent order took stock
         // between our read and our write; re-read and take what is left.
         for (let attempt = 0; remaining > 0 && attempt < 5; attempt++) {
-          const [row] = await conn.execute<{ available: number }[]>('select on_hand - reserved as available from inventory_levels where id = ?', [level.id], 'all', ctx);
-          const take = Math.min(remaining, Number(row?.available ?? 0));
+          const row = await tx.findOne(InventoryLevel, { id: level.id }, { fields: ['onHand', 'reserved'], disableIdentityMap: true });
+          const take = Math.min(remaining, row ? row.onHand - row.reserved : 0);
           if (take <= 0) break;
-          const updated = await conn.execute<{ id: number }[]>(
+          // Hand-written: the guarded stock update. The guard (on_hand - reserved >= take) sits
+          // in the statement, so two orders can never both take the last units.
+          const updated = await tx.getConnection().execute<{ id: number }[]>(
             'update inventory_levels set reserved = reserved + ?, updated_at = now() where id = ? and on_hand - reserved >= ? returning id',
-            [take, level.id, take], 'all', ctx,
+            [take, level.id, take], 'all', tx.getTransactionContext(),
           );
           if (updated.length === 0) continue;
           allocations.push({ lineNo: line.lineNo, sku: line.sku, warehouse: level.warehouse, quantity: take });
@@ -152,11 +158,11 @@ export async function reserveStock(em: EntityManager, orderId: string, lines: Re
 
     // Two lines with the same sku may land in the same warehouse: merge per (line, warehouse).
     for (const a of allocations) {
-      await conn.execute(
-        `insert into reservations (order_id, line_no, sku, warehouse, quantity, state) values (?, ?, ?, ?, ?, 'HELD')
-         on conflict (order_id, line_no, warehouse) do update set quantity = reservations.quantity + excluded.quantity`,
-        [orderId, a.lineNo, a.sku, a.warehouse, a.quantity], 'all', ctx,
-      );
+      await tx.createQueryBuilder(Reservation)
+        .insert({ orderId, lineNo: a.lineNo, sku: a.sku, warehouse: a.warehouse, quantity: a.quantity, state: 'HELD' })
+        .onConflict(['orderId', 'lineNo', 'warehouse'])
+        .merge({ quantity: raw('reservations.quantity + excluded.quantity') })
+        .execute('run');
     }
     return { orderId, state: 'HELD' as const, allocations, created: true };
   });
@@ -178,8 +184,6 @@ export async function releaseStock(em: EntityManager, orderId: string): Promise<
 
 async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'RELEASED'): Promise<{ committed: number; state: ReservationState | 'NONE' }> {
   return em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
     await lockOrder(tx, orderId);
     const rows = await rowsOf(tx, orderId);
     if (rows.length === 0) return { committed: 0, state: 'NONE' as const };
@@ -187,15 +191,19 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
     await lockLevels(tx, held);
     let units = 0;
     for (const r of held) {
-      const sql = to === 'COMMITTED'
-        ? 'update inventory_levels set on_hand = on_hand - ?, reserved = reserved - ?, updated_at = now() where sku = ? and warehouse = ? returning id'
-        : 'update inventory_levels set reserved = reserved - ?, updated_at = now() where sku = ? and warehouse = ? returning id';
-      const params = to === 'COMMITTED' ? [r.quantity, r.quantity, r.sku, r.warehouse] : [r.quantity, r.sku, r.warehouse];
-      await conn.execute(sql, params, 'all', ctx);
+      // Relative to the row's current value; the table's stock check guards the bounds.
+      await tx.createQueryBuilder(InventoryLevel)
+        .update({
+          ...(to === 'COMMITTED' ? { onHand: raw('on_hand - ?', [r.quantity]) } : {}),
+          reserved: raw('reserved - ?', [r.quantity]),
+          updatedAt: raw('now()'),
+        })
+        .where({ sku: r.sku, warehouse: r.warehouse })
+        .execute('run');
       units += r.quantity;
     }
     if (held.length > 0) {
-      await conn.execute(`update reservations set state = ?, updated_at = now() where order_id = ? and state = 'HELD'`, [to, orderId], 'all', ctx);
+      await tx.createQueryBuilder(Reservation).update({ state: to, updatedAt: raw('now()') }).where({ orderId, state: 'HELD' }).execute('run');
     }
     return { committed: units, state: held.length > 0 ? to : stateOf(rows) };
   });
@@ -208,22 +216,24 @@ async function moveHeld(em: EntityManager, orderId: string, to: 'COMMITTED' | 'R
  */
 export async function restockCommitted(em: EntityManager, orderId: string, actor = 'system'): Promise<{ restocked: number }> {
   return em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
     await lockOrder(tx, orderId);
     const committed = (await rowsOf(tx, orderId)).filter((r) => r.state === 'COMMITTED');
     if (committed.length === 0) return { restocked: 0 };
     await lockLevels(tx, committed);
     let units = 0;
     for (const r of committed) {
-      await conn.execute('update inventory_levels set on_hand = on_hand + ?, updated_at = now() where sku = ? and warehouse = ?', [r.quantity, r.sku, r.warehouse], 'all', ctx);
+      await tx.createQueryBuilder(InventoryLevel)
+        .update({ onHand: raw('on_hand + ?', [r.quantity]), updatedAt: raw('now()') })
+        .where({ sku: r.sku, warehouse: r.warehouse })
+        .execute('run');
       units += r.quantity;
     }
-    await conn.execute(`update reservations set state = 'RELEASED', updated_at = now() where order_id = ? and state = 'COMMITTED'`, [orderId], 'all', ctx);
-    await conn.execute(
+    await tx.createQueryBuilder(Reservation).update({ state: 'RELEASED', updatedAt: raw('now()') }).where({ orderId, state: 'COMMITTED' }).execute('run');
+    // Hand-written: insert … select copies the order's current status into the event in one statement.
+    await tx.getConnection().execute(
       `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
        select id, 'restocked', status, status, ?, ?, 'restocked' from orders where id = ? on conflict (order_id, dedupe_key) do nothing`,
-      [`${units} unit(s) back on hand`, actor, orderId], 'all', ctx,
+      [`${units} unit(s) back on hand`, actor, orderId], 'all', tx.getTransactionContext(),
     );
     return { restocked: units };
   });
@@ -231,8 +241,6 @@ export async function restockCommitted(em: EntityManager, orderId: string, actor
 
 /** The reservation rows of one order (for activities, tests and the read model). */
 export async function reservationOf(em: EntityManager, orderId: string): Promise<{ state: ReservationState | 'NONE'; allocations: Allocation[] }> {
-  const rows = await em.getConnection().execute<ReservationRow[]>(
-    'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse', [orderId],
-  );
+  const rows = await em.find(Reservation, { orderId }, { fields: RESERVATION_FIELDS, orderBy: { sku: 'asc', lineNo: 'asc', warehouse: 'asc' }, disableIdentityMap: true });
   return { state: rows.length ? stateOf(rows) : 'NONE', allocations: toAllocations(rows) };
 }
