@@ -8,6 +8,7 @@
 // burst cannot slip through between refreshes. With several API replicas the bound is soft
 // by at most (replicas − 1) × the accepts of one refresh period.
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Order } from '../orders/entities.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
@@ -34,9 +35,8 @@ export function createAdmission(deps: { orm: MikroORM; maxInFlight: number; logg
   async function refreshOnce(): Promise<void> {
     const acceptedBefore = acceptedSince;
     try {
-      const [row] = await orm.em.getConnection().execute<{ n: string }[]>("select count(*) as n from orders where status = 'PENDING'");
+      const next = await orm.em.fork().count(Order, { status: 'PENDING' });
       const now = Date.now();
-      const next = Number(row.n);
       const dt = (now - lastAt) / 1000;
       if (dt > 0) {
         const settled = Math.max(0, pending + acceptedBefore - next);

@@ -10,6 +10,7 @@ import { startBacklogGauge } from '../infra/backlog.ts';
 import { ensureReconciliationSchedule } from '../reconciliation/schedule.ts';
 import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../orm.ts';
+import { pingDatabase } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
 import { createApp, type IntakeHandle } from './app.ts';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     fatal(log, `Cannot reach Postgres at ${redact(config.database.url)}. Start it (see scripts/setup.sh) or fix DATABASE_URL.`, err),
   );
   try {
-    await orm.em.getConnection().execute('select 1');
+    await pingDatabase(orm);
   } catch (err) {
     fatal(log, `Cannot query Postgres at ${redact(config.database.url)}. Start it, create the database and run \`npm run migrate\`, or fix DATABASE_URL.`, err);
   }

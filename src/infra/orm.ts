@@ -39,3 +39,11 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
   const applied = await orm.migrator.up();
   return applied.map((m) => m.name);
 }
+
+/**
+ * A round trip to Postgres; throws when it fails. Hand-written `select 1`: orm.checkConnection()
+ * answers "not established" until the pool's first query (pool.min is 0), so it cannot probe.
+ */
+export async function pingDatabase(orm: MikroORM): Promise<void> {
+  await orm.em.getConnection().execute('select 1');
+}

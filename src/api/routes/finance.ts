@@ -11,7 +11,8 @@
 // (header row, RFC 4180 quoting) and the next page's cursor in the `X-Next-Cursor` header.
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { raw, type MikroORM } from '@mikro-orm/postgresql';
+import { ReconciliationRun } from '../../reconciliation/entities.ts';
 import type { Client } from '@temporalio/client';
 import * as z from 'zod';
 import type { Config } from '../../infra/config.ts';
@@ -130,7 +131,7 @@ export function financeRoutes(deps: FinanceDeps): express.Router {
         staticSummary: `Manual payment reconciliation ${id}`,
       });
     } catch (err) {
-      await orm.em.fork().getConnection().execute("update reconciliation_runs set status = 'FAILED', error = ?, finished_at = now() where id = ?", ['could not start the workflow', id]);
+      await orm.em.fork().createQueryBuilder(ReconciliationRun).update({ status: 'FAILED', error: 'could not start the workflow', finishedAt: raw('now()') }).where({ id }).execute('run');
       logger.error({ err, runId: id }, 'could not start the reconciliation workflow');
       throw new AppError(503, 'service_unavailable', 'The workflow service is unavailable; try again shortly.', { headers: { 'Retry-After': '5' }, cause: err });
     }

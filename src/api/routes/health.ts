@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { withTimeout } from '../../infra/redis.ts';
+import { pingDatabase } from '../../infra/orm.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -46,7 +47,7 @@ export function healthRoutes(deps: { orm: MikroORM; redis: Redis; temporal: Clie
       }
     };
     const [postgres, redis, temporal] = await Promise.all([
-      probe('postgres', () => deps.orm.em.getConnection().execute('select 1')),
+      probe('postgres', () => pingDatabase(deps.orm)),
       probe('redis', () => deps.redis.ping()),
       probe('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
     ]);

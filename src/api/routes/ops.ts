@@ -11,7 +11,7 @@
 // workflow already closed → 409 `workflow_closed`; the workflow refused → 409.
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import * as z from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
@@ -19,7 +19,7 @@ import type { Config } from '../../infra/config.ts';
 import { AppError, conflict, notFound } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
-import { Order } from '../../orders/entities.ts';
+import { Order, OrderEvent } from '../../orders/entities.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../../orders/status.ts';
 import { orderWorkflowId, type CancelResult, type CheckoutState, type OpsAction } from '../../../workflows/contracts.ts';
 import { cancelOrderUpdate, markManualReviewUpdate, redriveCaptureSignal, retryCompensationSignal } from '../../../workflows/messages.ts';
@@ -158,14 +158,11 @@ export function opsRoutes(deps: OpsDeps): express.Router {
       // carries the order's status at the moment it is written, under the same row lock the
       // orders activities take, so the timeline stays a consistent chain (invariant I5).
       await em.transactional(async (tx) => {
-        const c = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        const [row] = await c.execute<{ status: string }[]>('select status from orders where id = ? for update', [orderId], 'all', ctx);
-        await c.execute(
-          `insert into order_events (order_id, type, from_status, status, reason, actor, dedupe_key)
-           values (?, 'ops_action', ?, ?, ?, ?, ?) on conflict (order_id, dedupe_key) do nothing`,
-          [orderId, row.status, row.status, reason, actor, `ops_action:${action}:${requestId}`], 'all', ctx,
-        );
+        const row = await tx.findOneOrFail(Order, { id: orderId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true });
+        await tx.createQueryBuilder(OrderEvent)
+          .insert({ orderId, type: 'ops_action', fromStatus: row.status, status: row.status, reason, actor, dedupeKey: `ops_action:${action}:${requestId}` })
+          .onConflict(['orderId', 'dedupeKey']).ignore()
+          .execute('run');
       });
       outcome = 'accepted';
       log.info({ runId: description.runId, status: done.status, attention: done.attention }, 'ops action delivered');
