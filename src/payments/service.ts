@@ -2,10 +2,10 @@
 // provider, moving forward only) and the `payment_events` ledger (one row per provider
 // interaction; provider_event_id is unique, so replayed calls are harmless).
 import { randomUUID } from 'node:crypto';
-import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { canTransitionPayment, type PaymentStatus } from '../orders/status.ts';
 import type { ProviderPaymentIntent, ProviderIntentStatus } from './provider.ts';
-import { Payment, PaymentEvent } from './entities.ts';
+import { Payment } from './entities.ts';
 
 export interface PaymentInteraction {
   orderId: string;
@@ -66,32 +66,30 @@ export async function ensurePayment(em: EntityManager, p: { orderId: string; pro
  */
 export async function recordPaymentInteraction(em: EntityManager, i: PaymentInteraction): Promise<{ recorded: boolean; status: PaymentStatus | undefined; changed: boolean }> {
   return em.transactional(async (tx) => {
+    // Hand-written, a hot path (every provider call and webhook lands here): measured with a
+    // 16-way micro-bench, this transaction through the query builder and findOne(lockMode)
+    // recorded about a third as many interactions per second (2 cores).
+    const conn = tx.getConnection();
+    const ctx = tx.getTransactionContext();
     // Idempotent through the (provider, provider_event_id) unique key: a replay inserts nothing.
-    const inserted = await tx.createQueryBuilder(PaymentEvent)
-      .insert({
-        orderId: i.orderId, provider: i.provider, providerEventId: i.providerEventId, type: i.type, source: i.source ?? 'api_call',
-        providerReference: i.providerReference ?? null, amount: i.amount ?? null, currency: i.currency ? i.currency.toUpperCase() : null,
-        status: i.providerStatus ?? null, payload: i.payload ?? null, processedAt: raw('now()'),
-      })
-      .onConflict(['provider', 'providerEventId']).ignore()
-      .execute('run');
-    const recorded = inserted.affectedRows > 0;
-    const row = await tx.findOne(Payment, { orderId: i.orderId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true });
+    const inserted = await conn.execute<{ id: number }[]>(
+      `insert into payment_events (order_id, provider, provider_event_id, type, source, provider_reference, amount, currency, status, payload, processed_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (provider, provider_event_id) do nothing returning id`,
+      [i.orderId, i.provider, i.providerEventId, i.type, i.source ?? 'api_call', i.providerReference ?? null, i.amount ?? null,
+        i.currency ? i.currency.toUpperCase() : null, i.providerStatus ?? null, i.payload ? JSON.stringify(i.payload) : null],
+      'all', ctx,
+    );
+    const recorded = inserted.length > 0;
+    const [row] = await conn.execute<{ status: PaymentStatus }[]>('select status from payments where order_id = ? for update', [i.orderId], 'all', ctx);
     if (!row) return { recorded, status: undefined, changed: false };
     const next = i.paymentStatus && i.paymentStatus !== row.status && canTransitionPayment(row.status, i.paymentStatus) ? i.paymentStatus : row.status;
-    // Every amount only grows and the reference is set once, each from the row's current value;
-    // the query builder adds `version = version + 1` (Payment is versioned).
-    await tx.createQueryBuilder(Payment)
-      .update({
-        status: next,
-        providerReference: raw('coalesce(provider_reference, ?)', [i.providerReference ?? null]),
-        capturedAmount: raw('greatest(captured_amount, ?)', [i.capturedAmount ?? 0]),
-        refundedAmount: raw('greatest(refunded_amount, ?)', [i.refundedAmount ?? 0]),
-        failureCode: raw('coalesce(?, failure_code)', [i.failureCode ?? null]),
-        updatedAt: raw('now()'),
-      })
-      .where({ orderId: i.orderId })
-      .execute('run');
+    // Forward only: every amount only grows and the reference is set once.
+    await conn.execute(
+      `update payments set status = ?, provider_reference = coalesce(provider_reference, ?),
+         captured_amount = greatest(captured_amount, ?), refunded_amount = greatest(refunded_amount, ?),
+         failure_code = coalesce(?, failure_code), updated_at = now(), version = version + 1 where order_id = ?`,
+      [next, i.providerReference ?? null, i.capturedAmount ?? 0, i.refundedAmount ?? 0, i.failureCode ?? null, i.orderId], 'all', ctx,
+    );
     return { recorded, status: next, changed: next !== row.status };
   });
 }
