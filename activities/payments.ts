@@ -11,8 +11,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PaymentProviderError, authorizeOutcomeOf, type AuthorizeOutcome, type PaymentProvider, type ProviderPaymentIntent } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
 import { notifyOrderChanged } from '../src/orders/service.ts';
-import type { PaymentStatus } from '../src/orders/status.ts';
 import { timed as timedOnly, withHeartbeat, type ActivityDeps } from './deps.ts';
+import type { PaymentStatus } from '../src/contracts/index.ts';
 
 /** Provider calls can hang: time them and heartbeat meanwhile. */
 const timed = <T>(deps: Pick<ActivityDeps, 'metrics'>, name: string, fn: () => Promise<T>) => timedOnly(deps, name, () => withHeartbeat(fn));

@@ -15,8 +15,8 @@ import { findStrandedCandidates, strandedNow, type StrandedCandidate } from '../
 import { releaseStock } from '../src/inventory/service.ts';
 import { flagOrder, transitionOrder, type OrderServiceDeps } from '../src/orders/service.ts';
 import { createPaymentActivities } from './payments.ts';
-import type { PaymentUpdate, ReconciliationSummary } from '../workflows/contracts.ts';
 import { timed, type ActivityDeps } from './deps.ts';
+import type { PaymentUpdate, ReconciliationSummary } from '../src/contracts/index.ts';
 
 export interface BeginRunInput {
   runId: string;

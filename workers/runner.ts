@@ -17,12 +17,12 @@ import { connectWorker } from '../src/infra/temporal.ts';
 import { dataConverterFor } from '../src/infra/payload-codec.ts';
 import { Lifecycle, fatal } from '../src/infra/lifecycle.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
-import { TASK_QUEUES, type PoolName } from '../workflows/contracts.ts';
 import { createInventoryActivities } from '../activities/inventory.ts';
 import { createOrderActivities } from '../activities/orders.ts';
 import { createPaymentActivities } from '../activities/payments.ts';
 import { createReconciliationActivities } from '../activities/reconciliation.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
+import { TASK_QUEUES, type PoolName } from '../src/contracts/index.ts';
 
 export const POOLS = Object.keys(TASK_QUEUES) as PoolName[];
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

@@ -34,11 +34,8 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { InventoryActivities } from '../activities/inventory.ts';
 import type { OrderActivities } from '../activities/orders.ts';
 import type { DeclineDetails, PaymentActivities } from '../activities/payments.ts';
-import { isTerminal, type OrderStatus } from '../src/orders/status.ts';
-import { CHECKOUT_DEFAULTS, TASK_QUEUES, type CancelRequest, type CheckoutInput, type CheckoutState, type PaymentUpdate, type RecordedOrder } from './contracts.ts';
-import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from './messages.ts';
 import { Saga } from './saga.ts';
-import { SA } from './search-attributes.ts';
+import { CHECKOUT_DEFAULTS, SA, TASK_QUEUES, cancelOrderUpdate, getStateQuery, isTerminal, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal, type CancelRequest, type CheckoutInput, type CheckoutState, type OrderStatus, type PaymentUpdate, type RecordedOrder } from '../src/contracts/index.ts';
 
 // Infrastructure failures retry with backoff, indefinitely: a database or provider outage
 // delays an order, it does not lose it. Business failures are non-retryable by type.

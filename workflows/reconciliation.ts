@@ -19,9 +19,7 @@ import {
 import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
 import type { RepairTask, ReconciliationActivities } from '../activities/reconciliation.ts';
-import { TASK_QUEUES, orderWorkflowId, type ReconciliationInput, type ReconciliationSummary } from './contracts.ts';
-import { paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from './messages.ts';
-import { SA } from './search-attributes.ts';
+import { SA, TASK_QUEUES, orderWorkflowId, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal, type ReconciliationInput, type ReconciliationSummary } from '../src/contracts/index.ts';
 
 const recon = proxyActivities<ReconciliationActivities>({
   taskQueue: TASK_QUEUES.payments,

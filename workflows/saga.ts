@@ -4,7 +4,7 @@
 // a long timer — or at once when ops send retryCompensationSignal (nudge()).
 import { ActivityFailure, condition, log } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { CompensationRecord } from './contracts.ts';
+import type { CompensationRecord } from '../src/contracts/index.ts';
 
 export type CompensationKind = CompensationRecord['kind'];
 

@@ -2,9 +2,9 @@
 // its command, environment, ports and readiness check. Pure (no I/O) so it can be tested.
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../../src/infra/config.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import type { PortClaim } from './net.ts';
 import type { ChildSpec } from './supervisor.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 export const WORKER_POOLS = ['checkout', 'inventory', 'payments', 'orders'] as const;
 export type PoolName = (typeof WORKER_POOLS)[number];

@@ -16,7 +16,7 @@ import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { startCheckout } from '../orders/checkout-start.ts';
 import { markWorkflowsStarted, recordedOrderInput, unstartedOrders } from '../orders/intake.ts';
-import type { CheckoutInput } from '../../workflows/contracts.ts';
+import type { CheckoutInput } from '../contracts/index.ts';
 
 export interface CheckoutStarterOptions {
   /** Concurrent start RPCs (default 32). */

@@ -8,11 +8,11 @@ import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { startBacklogGauge } from '../infra/backlog.ts';
 import { ensureReconciliationSchedule } from '../reconciliation/schedule.ts';
-import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
 import { createApp, type IntakeHandle } from './app.ts';
+import { TASK_QUEUES } from '../contracts/index.ts';
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;

@@ -2,7 +2,7 @@
 // the route handlers and generate the OpenAPI 3.1 document (zod-openapi `createDocument`).
 import * as z from 'zod';
 import 'zod-openapi';
-import { ORDER_STATUSES, PAYMENT_STATUSES } from '../orders/status.ts';
+import { ORDER_STATUSES, PAYMENT_STATUSES } from '../contracts/index.ts';
 
 // ---------- building blocks ----------
 

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { ORDER_STATUSES } from './status.ts';
+import { ORDER_STATUSES } from '../contracts/index.ts';
 
 /** The order read model and record of truth for status. Written only by the orders activities. */
 export const Order = defineEntity({

@@ -8,7 +8,7 @@
 // unique on both, so a concurrent or repeated request finds the row the first one wrote
 // (the insert waits for an in-flight twin to commit) and never writes a second order.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
+import type { CheckoutInput, PricedLine, RecordedOrder } from '../contracts/index.ts';
 
 /** Stripe's largest amount for a PaymentIntent (in minor units, e.g. $999,999.99). */
 export const MAX_ORDER_AMOUNT = 99_999_999;

@@ -2,8 +2,7 @@
 // list and the timeline. Read-only: the rows are written by the orders/payments activities.
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { OrderStatus, PaymentStatus } from './status.ts';
-import type { RecordedOrder } from '../../workflows/contracts.ts';
+import type { OrderStatus, PaymentStatus, RecordedOrder } from '../contracts/index.ts';
 
 export interface Money {
   amount: number;

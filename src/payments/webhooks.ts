@@ -14,8 +14,7 @@ import Stripe from 'stripe';
 import * as z from 'zod';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
-import { orderWorkflowId, type PaymentUpdate } from '../../workflows/contracts.ts';
-import { paymentUpdateSignal } from '../../workflows/messages.ts';
+import { orderWorkflowId, paymentUpdateSignal, type PaymentUpdate } from '../contracts/index.ts';
 
 export const WEBHOOK_PROVIDER = 'stripe';
 /** Stripe's own default: a signature older than this is refused (replay protection). */

@@ -2,8 +2,8 @@
 // findings (unique per run, kind, reference and order; an open finding from an earlier run
 // is re-observed, not raised again), and the queries that load our side of a window.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrderStatus, PaymentStatus } from '../orders/status.ts';
 import { findingKey, type FindingDraft, type OurOrder, type OurPayment, type RepairAction } from './classify.ts';
+import type { OrderStatus, PaymentStatus } from '../contracts/index.ts';
 
 export interface RunWindow {
   runId: string;

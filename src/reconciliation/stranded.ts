@@ -4,7 +4,7 @@
 // workflow then asks each order's workflow first (a signal) and repairs only the orders
 // whose workflow is gone.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrderStatus } from '../orders/status.ts';
+import type { OrderStatus } from '../contracts/index.ts';
 
 export interface StrandedCandidate {
   orderId: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBinary } from '../../src/infra/binaries.ts';
 import { freePort } from '../../scripts/lib/net.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

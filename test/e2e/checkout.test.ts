@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { CheckoutState } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate, getStateQuery } from '../../workflows/messages.ts';
 import { assertAllSettled, assertInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, startTestStack, type TestStack, type WorkerProcess } from '../helpers/stack.ts';
+import { cancelOrderUpdate, getStateQuery, type CheckoutState } from '../../src/contracts/index.ts';
 
 const POOLS = ['checkout', 'inventory', 'payments', 'orders'] as const;
 let stack: TestStack;

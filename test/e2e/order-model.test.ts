@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { canTransition, type OrderStatus } from '../../src/orders/status.ts';
 import { startApiFixture, type ApiFixture } from '../helpers/api.ts';
 import { checkInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
+import { canTransition, type OrderStatus } from '../../src/contracts/index.ts';
 
 type Card = 'visa' | 'declined' | '3ds';
 const METHOD: Record<Card, string> = { visa: 'pm_card_visa', declined: 'pm_card_chargeDeclined', '3ds': 'pm_card_authenticationRequired' };

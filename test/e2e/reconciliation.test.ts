@@ -4,15 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
-import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../workflows/contracts.ts';
 import { getRun } from '../../src/reconciliation/read-model.ts';
 import express from 'express';
 import request from 'supertest';
 import { financeRoutes } from '../../src/api/routes/finance.ts';
 import { errorHandler } from '../../src/api/middleware/problem.ts';
 import { ensureReconciliationSchedule } from '../../src/reconciliation/schedule.ts';
-import { RECONCILIATION_SCHEDULE_ID } from '../../workflows/contracts.ts';
 import { mintToken } from '../helpers/api.ts';
+import { RECONCILIATION_SCHEDULE_ID, TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../src/contracts/index.ts';
 
 let stack: TestStack;
 beforeAll(async () => { stack = await startTestStack(); }, 120_000);

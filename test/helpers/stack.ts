@@ -29,7 +29,6 @@ import { acceptOrder, markWorkflowsStarted, recordedOrderInput } from '../../src
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
 import { createWebhookIntake, type WebhookIntake } from '../../src/payments/webhooks.ts';
-import { type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
 import { resetDatabase, testOrm } from './db.ts';
@@ -37,6 +36,7 @@ import { testConfig } from './env.ts';
 import { startTestSandbox, type TestSandbox } from './sandbox.ts';
 import { startLocalTemporal } from './temporal.ts';
 import { testWorkflowBundle } from './workflow-bundle.ts';
+import type { CheckoutInput, PoolName, RecordedOrder } from '../../src/contracts/index.ts';
 
 export interface TestStackOptions {
   /** Pools to run in-process (default: all four); [] = none (e.g. workers run as separate processes). */

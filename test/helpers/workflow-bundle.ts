@@ -8,15 +8,13 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORKFLOWS_DIR = join(ROOT, 'workflows');
-/** Pure modules the workflow code imports from outside workflows/. */
-const EXTRA_SOURCES = [join(ROOT, 'src/orders/status.ts')];
+/** The contracts the workflow code imports from outside workflows/ (pure modules). */
+const CONTRACTS_DIR = join(ROOT, 'src/contracts');
+const tsFiles = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).sort().map((f) => join(dir, f));
 
 function sourceHash(): string {
   const h = createHash('sha256');
-  const files = [
-    ...readdirSync(WORKFLOWS_DIR, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).sort().map((f) => join(WORKFLOWS_DIR, f)),
-    ...EXTRA_SOURCES,
-  ];
+  const files = [...tsFiles(WORKFLOWS_DIR), ...tsFiles(CONTRACTS_DIR)];
   for (const f of files) h.update(f).update('\0').update(readFileSync(f)).update('\0');
   h.update(JSON.parse(readFileSync(join(ROOT, 'node_modules/@temporalio/worker/package.json'), 'utf8')).version);
   return h.digest('hex').slice(0, 16);

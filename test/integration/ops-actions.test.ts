@@ -9,10 +9,10 @@ import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { opsRoutes } from '../../src/api/routes/ops.ts';
 import { errorHandler } from '../../src/api/middleware/problem.ts';
-import { orderWorkflowId } from '../../workflows/contracts.ts';
 import { createPayloadCodec } from '../../src/infra/payload-codec.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
+import { orderWorkflowId } from '../../src/contracts/index.ts';
 
 let f: ApiFixture;
 let alice: string;

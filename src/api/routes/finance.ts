@@ -22,12 +22,11 @@ import { FINDING_KINDS } from '../../reconciliation/classify.ts';
 import { toCsv, type CsvColumn } from '../../reconciliation/csv.ts';
 import { InvalidCursorError, getRun, listFindings, listLedger, listRuns, type FindingView, type LedgerEntryView, type RunView } from '../../reconciliation/read-model.ts';
 import { beginRun } from '../../reconciliation/store.ts';
-import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationInput } from '../../../workflows/contracts.ts';
-import type { reconciliation } from '../../../workflows/reconciliation.ts';
 import { authenticate, createVerifier, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
 import { Cursor, Problem, UUID_PATTERN } from '../schemas.ts';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { TASK_QUEUES, WORKFLOW_TYPES, reconciliationWorkflowId, type ReconciliationInput, type ReconciliationWorkflow } from '../../contracts/index.ts';
 
 export interface FinanceDeps {
   orm: MikroORM;
@@ -125,7 +124,7 @@ export function financeRoutes(deps: FinanceDeps): express.Router {
     const input: ReconciliationInput = { runId: id, trigger: 'manual', lookbackMs, capturedPolicy: body.capturedPolicy ?? config.reconciliation.capturedPolicy };
     const workflowId = reconciliationWorkflowId(id);
     try {
-      await temporal.workflow.start<typeof reconciliation>('reconciliation', {
+      await temporal.workflow.start<ReconciliationWorkflow>(WORKFLOW_TYPES.reconciliation, {
         workflowId, taskQueue: TASK_QUEUES.checkout, args: [input], workflowExecutionTimeout: '1h',
         staticSummary: `Manual payment reconciliation ${id}`,
       });

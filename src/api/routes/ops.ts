@@ -20,12 +20,10 @@ import { AppError, conflict, notFound } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { Order } from '../../orders/entities.ts';
-import { ORDER_STATUSES, type OrderStatus } from '../../orders/status.ts';
-import { orderWorkflowId, type CancelResult, type CheckoutState, type OpsAction } from '../../../workflows/contracts.ts';
-import { cancelOrderUpdate, markManualReviewUpdate, redriveCaptureSignal, retryCompensationSignal } from '../../../workflows/messages.ts';
 import { authenticate, createVerifier, principalOf, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
 import { Problem, UUID_PATTERN } from '../schemas.ts';
+import { ORDER_STATUSES, cancelOrderUpdate, markManualReviewUpdate, orderWorkflowId, redriveCaptureSignal, retryCompensationSignal, type CancelResult, type CheckoutState, type OpsAction, type OrderStatus } from '../../contracts/index.ts';
 
 export interface OpsDeps {
   orm: MikroORM;

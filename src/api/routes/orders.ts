@@ -4,13 +4,13 @@ import { Router, type Request, type Response } from 'express';
 import { AppError } from '../../infra/errors.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { etagOf, orderViewFor, type OrderReadModel, type OrderRecord, type OrderResource } from '../../orders/read-model.ts';
-import { isSettled } from '../../orders/status.ts';
 import { decodeCursor, encodeCursor } from '../../catalog/service.ts';
 import { hasRole, principalOf, requireRole, type Principal } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
 import type { OrderChangeHub } from '../order-changes.ts';
 import type { OrderCommands } from '../order-commands.ts';
 import { CancelBody, CreateOrderBody, EventListQuery, IDEMPOTENCY_KEY_PATTERN, OrderListQuery, PREFER_WAIT_MAX_SECONDS, UUID_PATTERN } from '../schemas.ts';
+import { isSettled } from '../../contracts/index.ts';
 
 export interface OrderRouteDeps {
   readModel: OrderReadModel;

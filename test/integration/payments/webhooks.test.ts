@@ -17,10 +17,10 @@ import { pino } from 'pino';
 import { webhookRoutes } from '../../../src/api/routes/webhooks.ts';
 import { createMetrics } from '../../../src/infra/metrics.ts';
 import { createStripeProvider } from '../../../src/payments/stripe-provider.ts';
-import type { PaymentUpdate } from '../../../workflows/contracts.ts';
 import { testOrm } from '../../helpers/db.ts';
 import { startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from '../../helpers/sandbox.ts';
 import { startLocalTemporal, testDataConverter } from '../../helpers/temporal.ts';
+import type { PaymentUpdate } from '../../../src/contracts/index.ts';
 
 const TASK_QUEUE = 'payments-webhook-test';
 const SECRET = TEST_WEBHOOK_SECRET;
