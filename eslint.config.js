@@ -23,8 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    // binaries.ts reads PATH: an OS search path for executables, not application configuration.
-    files: ['src/infra/config.ts', 'src/infra/binaries.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
+    files: ['src/infra/config.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   // ---- Layers (docs/architecture.md): imports only run down. ------------------------------------

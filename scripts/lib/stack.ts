@@ -116,7 +116,7 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
   }
 
   if (useSandbox) {
-    processes.push({ name: 'sandbox', ...node('src/sandbox/main.ts'), stopGraceMs: config.dev.stopGraceMs, tier: 1,
+    processes.push({ name: 'sandbox', ...node('sandbox/main.ts'), stopGraceMs: config.dev.stopGraceMs, tier: 1,
       env: { ...common, SANDBOX_PORT: String(config.sandbox.port), SANDBOX_WEBHOOK_URL: env.SANDBOX_WEBHOOK_URL || `${apiUrl}/v1/webhooks/stripe` },
       ready: { kind: 'http', url: `${sandboxUrl}/`, anyStatus: true }, shows: [`Payment sandbox ${sandboxUrl} (Stripe-compatible; webhooks → ${apiUrl}/v1/webhooks/stripe)`] });
     ports.push({ port: config.sandbox.port, label: 'payment sandbox', variable: 'SANDBOX_PORT' });

@@ -6,7 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveBinary } from '../../src/infra/binaries.ts';
+import { resolveBinary } from '../../scripts/lib/binaries.ts';
 import { freePort } from '../../scripts/lib/net.ts';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 

@@ -22,7 +22,7 @@ import type { Config } from '../../src/infra/config.ts';
 import { createLogger, type Logger } from '../../src/infra/logger.ts';
 import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
-import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../scripts/lib/demo-catalog.ts';
 import { requestFingerprint } from '../../src/orders/ids.ts';
 import { startCheckout } from '../../src/orders/checkout-start.ts';
 import { acceptOrder, markWorkflowsStarted, recordedOrderInput } from '../../src/orders/intake.ts';

@@ -3,7 +3,7 @@
 // time) and the time-skipping test server (timers jump ahead; no visibility).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { resolveBinary } from '../../src/infra/binaries.ts';
+import { resolveBinary } from '../../scripts/lib/binaries.ts';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../../scripts/lib/stack.ts';
 import protos from '@temporalio/proto';
 import { dataConverterFor } from '../../src/infra/payload-codec.ts';
