@@ -18,6 +18,12 @@ export interface ActivityDeps {
   config?: Readonly<Config>;
 }
 
+/** The payment provider of a payments-pool worker; a worker started without one fails the activity for good. */
+export function requireProvider(deps: Pick<ActivityDeps, 'provider'>): PaymentProvider {
+  if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
+  return deps.provider;
+}
+
 /**
  * Postgres errors that the same data raises again on every attempt: data exceptions (class 22:
  * out of range, bad text representation…) and constraint violations other than a unique one

@@ -5,8 +5,6 @@
 // provider truth first, the checkout's keys — docs/money-calls.md), and only for orders whose
 // workflow is closed; an open workflow is signalled and moves its own money.
 // repairStrandedOrder is the exception: it settles an order no workflow will settle any more.
-import { ApplicationFailure } from '@temporalio/common';
-import type { PaymentProvider } from '../src/payments/provider.ts';
 import * as payments from '../src/payments/service.ts';
 import { DEFAULT_GRACE_MS, classify, paymentStatusForIntent, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from '../src/reconciliation/classify.ts';
 import { loadCase, scanWindow } from '../src/reconciliation/scan.ts';
@@ -14,8 +12,8 @@ import * as store from '../src/reconciliation/store.ts';
 import { findStrandedCandidates, strandedNow, type StrandedCandidate } from '../src/reconciliation/stranded.ts';
 import { releaseStock } from '../src/inventory/service.ts';
 import { flagOrder, transitionOrder, type OrderServiceDeps } from '../src/orders/service.ts';
-import { createPaymentActivities } from './payments.ts';
-import { timed, type ActivityDeps } from './deps.ts';
+import { moneyCalls } from '../src/payments/money-calls.ts';
+import { requireProvider, timed, type ActivityDeps } from './deps.ts';
 import type { PaymentUpdate, ReconciliationSummary } from '../src/contracts/index.ts';
 
 export interface BeginRunInput {
@@ -74,13 +72,11 @@ const FINAL_OUTCOMES = new Set(['voided', 'refunded', 'captured', 'noop', 'signa
 export const MAX_REPAIRS_PER_RUN = 500;
 
 export function createReconciliationActivities(deps: ActivityDeps) {
-  const provider = (): PaymentProvider => {
-    if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
-    return deps.provider;
-  };
+  const provider = () => requireProvider(deps);
   const cfg = deps.config?.reconciliation;
   const policy = (p?: CapturedPolicy): CapturedPolicy => p ?? cfg?.capturedPolicy ?? 'refund';
   const em = () => deps.orm.em.fork();
+  const moneyCallsNow = () => moneyCalls({ em, provider: provider() });
 
   return {
     /** Creates (or, when resumed, returns) the run row and its window. */
@@ -190,9 +186,7 @@ export function createReconciliationActivities(deps: ActivityDeps) {
         const svc: OrderServiceDeps = { logger: deps.logger, metrics: deps.metrics, redis: deps.redis, redisConfig: deps.config?.redis };
         let outcome: string;
         if (action === 'settle_order') {
-          const pay = createPaymentActivities(deps);
-          const v = await pay.voidPayment({ orderId: c.orderId });
-          if (v.outcome === 'already_captured') await pay.refundPayment({ orderId: c.orderId, paymentIntentId: v.paymentIntentId });
+          const v = await moneyCallsNow().voidOrRefund({ orderId: c.orderId });
           await releaseStock(em(), c.orderId);
           await transitionOrder(em(), svc, {
             orderId: c.orderId, to: 'CANCELLED', dedupeKey: 'to:CANCELLED', actor: 'reconciliation', reason: 'the order workflow ended without settling the order',

@@ -43,10 +43,6 @@ export class Saga {
     this.stack = this.stack.filter((u) => u.kind !== kind);
   }
 
-  has(kind: CompensationKind): boolean {
-    return this.stack.some((u) => u.kind === kind);
-  }
-
   get pending(): CompensationKind[] {
     return this.stack.map((u) => u.kind);
   }

@@ -128,3 +128,10 @@ export interface OpsAction {
 
 /** The checkout workflow's signature, for typed starts from the API and tests. */
 export type CheckoutWorkflow = (input: CheckoutInput) => Promise<CheckoutState>;
+
+/** `details[0]` of the non-retryable `PaymentDeclined` failure of the authorize activity. */
+export interface DeclineDetails {
+  code: string;
+  declineCode?: string;
+  paymentIntentId?: string;
+}

@@ -8,3 +8,4 @@ export * from './checkout.ts';
 export * from './reconciliation.ts';
 export * from './messages.ts';
 export * from './search-attributes.ts';
+export * from './duration.ts';

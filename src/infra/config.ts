@@ -1,6 +1,7 @@
 // The only module that reads process.env. Every process calls loadConfig() once at
 // start; everything else receives the resulting object (or parts of it) explicitly.
 import * as z from 'zod';
+import { parseDuration } from '../contracts/index.ts';
 
 const duration = z
   .string()
@@ -211,14 +212,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['PAYLOAD_CODEC_KEYS: the development key must not be used in production']);
   }
   return Object.freeze(toConfig(e, codecKeys));
-}
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return n * unit;
 }
 
 /**

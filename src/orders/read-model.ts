@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { OrderStatus, PaymentStatus, RecordedOrder } from '../contracts/index.ts';
+import type { PaymentAction } from '../payments/money-calls.ts';
 
 export interface Money {
   amount: number;
@@ -22,11 +23,6 @@ export interface OrderResource {
   updatedAt: string;
 }
 
-export interface PaymentAction {
-  type: 'authenticate';
-  clientSecret: string;
-  redirectUrl?: string;
-}
 
 export interface OrderEventResource {
   type: string;

@@ -10,7 +10,8 @@ import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { envSchema, parseDuration } from '../../src/infra/config.ts';
+import { envSchema } from '../../src/infra/config.ts';
+import { parseDuration } from '../../src/contracts/index.ts';
 import { read, readYaml, readYamlAll, run, which } from '../helpers/deploy.ts';
 import { TASK_QUEUES, type PoolName } from '../../src/contracts/index.ts';
 
