@@ -51,6 +51,27 @@ export async function timed<T>(deps: Pick<ActivityDeps, 'metrics'>, activity: st
 }
 
 /**
+ * Runs a compensation and counts it by outcome (`label` maps the result; undefined counts
+ * nothing), or as 'error' when it throws.
+ */
+export async function countedCompensation<T>(
+  deps: Pick<ActivityDeps, 'metrics'>,
+  kind: 'release_stock' | 'restock' | 'void_authorization' | 'refund_payment',
+  fn: () => Promise<T>,
+  label: (r: T) => string | undefined,
+): Promise<T> {
+  try {
+    const r = await fn();
+    const outcome = label(r);
+    if (outcome) deps.metrics.compensations.inc({ kind, outcome });
+    return r;
+  } catch (err) {
+    deps.metrics.compensations.inc({ kind, outcome: 'error' });
+    throw err;
+  }
+}
+
+/**
  * Heartbeats every second while `fn` runs, so a worker that dies mid-call (SIGKILL, OOM) is
  * noticed within the activity's heartbeatTimeout instead of its whole startToCloseTimeout.
  */

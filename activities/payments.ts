@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PaymentProviderError } from '../src/payments/provider.ts';
 import { PaymentDeclinedError, moneyCalls, type AuthorizePaymentInput, type AuthorizePaymentResult, type PaymentRef, type PaymentSnapshot, type RefundResult, type VoidResult } from '../src/payments/money-calls.ts';
 import { notifyOrderChanged } from '../src/orders/service.ts';
-import { requireProvider, timed, withHeartbeat, type ActivityDeps } from './deps.ts';
+import { countedCompensation, requireProvider, timed, withHeartbeat, type ActivityDeps } from './deps.ts';
 
 /** Final outcomes become non-retryable failures typed for the workflow; the rest is rethrown for Temporal to retry. */
 function asFailure(err: unknown): never {
@@ -23,19 +23,6 @@ export function createPaymentActivities(deps: ActivityDeps) {
   const calls = () => moneyCalls({ em: () => deps.orm.em.fork(), provider: requireProvider(deps), onPaymentChanged: (orderId, status) => notifyOrderChanged(notify, orderId, `payment:${status}`) });
   /** Provider calls can hang: time them and heartbeat meanwhile. */
   const run = <T>(name: string, fn: () => Promise<T>) => timed(deps, name, () => withHeartbeat(() => fn().catch(asFailure)));
-  /** A compensation: counted by outcome (and as 'error' when it throws). */
-  const compensation = async <T extends { outcome: string }>(kind: 'void_authorization' | 'refund_payment', fn: () => Promise<T>, label: (r: T) => string | undefined): Promise<T> => {
-    try {
-      const r = await fn();
-      const outcome = label(r);
-      if (outcome) deps.metrics.compensations.inc({ kind, outcome });
-      return r;
-    } catch (err) {
-      deps.metrics.compensations.inc({ kind, outcome: 'error' });
-      throw err;
-    }
-  };
-
   return {
     /** Creates (or, on retry, returns) the order's manual-capture PaymentIntent. Declines are non-retryable `PaymentDeclined`. */
     authorizePayment: (input: AuthorizePaymentInput): Promise<AuthorizePaymentResult> => run('authorizePayment', () => calls().authorize(input)),
@@ -45,11 +32,11 @@ export function createPaymentActivities(deps: ActivityDeps) {
 
     /** Compensation: voids the authorization; 'already_captured' tells the caller to refund instead. */
     voidPayment: (ref: PaymentRef): Promise<VoidResult> =>
-      run('voidPayment', () => compensation('void_authorization', () => calls().void(ref), (r) => (r.outcome === 'voided' ? 'done' : r.outcome === 'noop' ? 'noop' : undefined))),
+      run('voidPayment', () => countedCompensation(deps, 'void_authorization', () => calls().void(ref), (r) => (r.outcome === 'voided' ? 'done' : r.outcome === 'noop' ? 'noop' : undefined))),
 
     /** Compensation after capture (ops cancel): refunds what was captured; voids instead when nothing was captured. */
     refundPayment: (ref: PaymentRef & { amount?: number }): Promise<RefundResult> =>
-      run('refundPayment', () => compensation('refund_payment', () => calls().refund(ref), (r) => (r.outcome === 'refunded' ? 'done' : r.outcome))),
+      run('refundPayment', () => countedCompensation(deps, 'refund_payment', () => calls().refund(ref), (r) => (r.outcome === 'refunded' ? 'done' : r.outcome))),
 
     /** Reads the intent from the provider and moves our payments row forward; the workflow calls it after a webhook signal instead of trusting the signal. */
     syncPayment: (ref: PaymentRef): Promise<PaymentSnapshot> => run('syncPayment', () => calls().sync(ref)),

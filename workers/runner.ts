@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Client } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, redactUrl, type Config } from '../src/infra/config.ts';
@@ -32,8 +31,6 @@ export interface PoolWorkerDeps extends ActivityDeps {
   connection: NativeConnection;
   /** Defaults to config.temporal.namespace. */
   namespace?: string;
-  /** A Temporal client, for activities that need one (none of today's do; the test stack passes its own). */
-  client?: Client;
   /** Pre-bundled workflow code (production and tests); otherwise workflowsPath is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** A seam for tests (fault injection) and instrumentation: wraps a pool's activities. */

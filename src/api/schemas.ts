@@ -3,11 +3,11 @@
 import * as z from 'zod';
 import 'zod-openapi';
 import { ORDER_STATUSES, PAYMENT_STATUSES } from '../contracts/index.ts';
+import { UUID_PATTERN } from '../contracts/index.ts';
 
 // ---------- building blocks ----------
 
 export const SKU_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,63}$/;
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Idempotency-Key: 1–255 printable ASCII characters (RFC 9110 field value without control chars). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
 export const PREFER_WAIT_MAX_SECONDS = 30;

@@ -9,3 +9,4 @@ export * from './reconciliation.ts';
 export * from './messages.ts';
 export * from './search-attributes.ts';
 export * from './duration.ts';
+export * from './ids.ts';

@@ -228,11 +228,3 @@ export async function restockCommitted(em: EntityManager, orderId: string, actor
     return { restocked: units };
   });
 }
-
-/** The reservation rows of one order (for activities, tests and the read model). */
-export async function reservationOf(em: EntityManager, orderId: string): Promise<{ state: ReservationState | 'NONE'; allocations: Allocation[] }> {
-  const rows = await em.getConnection().execute<ReservationRow[]>(
-    'select id, line_no, sku, warehouse, quantity, state from reservations where order_id = ? order by sku, line_no, warehouse', [orderId],
-  );
-  return { state: rows.length ? stateOf(rows) : 'NONE', allocations: toAllocations(rows) };
-}

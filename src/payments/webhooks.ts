@@ -14,13 +14,12 @@ import Stripe from 'stripe';
 import * as z from 'zod';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
-import { orderWorkflowId, paymentUpdateSignal, type PaymentUpdate } from '../contracts/index.ts';
+import { isUuid, orderWorkflowId, paymentUpdateSignal, type PaymentUpdate } from '../contracts/index.ts';
 
 export const WEBHOOK_PROVIDER = 'stripe';
 /** Stripe's own default: a signature older than this is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 const SIGNAL_DEADLINE_MS = 5_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface WebhookIntakeDeps {
   orm: MikroORM;
@@ -115,7 +114,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
     const o = event.data.object as unknown as StripeObject;
     const conn = orm.em.getConnection();
     const claimed = o.metadata?.order_id;
-    if (claimed && UUID.test(claimed)) {
+    if (claimed && isUuid(claimed)) {
       const rows = await conn.execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
       if (rows.length) return { orderId: rows[0].id, paymentStatus: rows[0].status };
     }

@@ -165,7 +165,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     const pools = opts.pools ?? POOLS;
     const workers = pools.length
       ? await createPoolWorkers(pools, {
-        orm, logger, metrics, redis, provider, config, client: env.client,
+        orm, logger, metrics, redis, provider, config,
         connection: env.nativeConnection, namespace: env.namespace ?? 'default',
         workflowBundle: await testWorkflowBundle(),
       })

@@ -10,7 +10,7 @@
 // Every list answers { data, nextCursor }; with `Accept: text/csv` the same rows come as CSV
 // (header row, RFC 4180 quoting) and the next page's cursor in the `X-Next-Cursor` header.
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import * as z from 'zod';
@@ -22,11 +22,11 @@ import { FINDING_KINDS } from '../../reconciliation/classify.ts';
 import { toCsv, type CsvColumn } from '../../reconciliation/csv.ts';
 import { InvalidCursorError, getRun, listFindings, listLedger, listRuns, type FindingView, type LedgerEntryView, type RunView } from '../../reconciliation/read-model.ts';
 import { beginRun } from '../../reconciliation/store.ts';
-import { authenticate, createVerifier, requireRole } from '../middleware/auth.ts';
+import { ensureAuthenticated, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
-import { Cursor, Problem, UUID_PATTERN } from '../schemas.ts';
+import { Cursor, Problem } from '../schemas.ts';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { TASK_QUEUES, WORKFLOW_TYPES, reconciliationWorkflowId, type ReconciliationInput, type ReconciliationWorkflow } from '../../contracts/index.ts';
+import { TASK_QUEUES, UUID_PATTERN, WORKFLOW_TYPES, reconciliationWorkflowId, type ReconciliationInput, type ReconciliationWorkflow } from '../../contracts/index.ts';
 
 export interface FinanceDeps {
   orm: MikroORM;
@@ -100,12 +100,6 @@ const badCursor = (err: unknown): never => {
   if (err instanceof InvalidCursorError) throw badRequest('invalid_cursor', err.message);
   throw err;
 };
-
-/** Authenticates unless createApp already did (it mounts its auth on /v1/finance). */
-function ensureAuthenticated(config: Pick<Config, 'auth'>): RequestHandler {
-  const auth = authenticate(createVerifier(config.auth));
-  return (req, res, next) => (res.locals.principal ? next() : auth(req, res, next));
-}
 
 export function financeRoutes(deps: FinanceDeps): express.Router {
   const router = express.Router();

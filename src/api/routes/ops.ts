@@ -10,7 +10,7 @@
 // Body `{ "reason": "…" }` (1–500 chars) is required. Unknown order → 404; the order's
 // workflow already closed → 409 `workflow_closed`; the workflow refused → 409.
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import * as z from 'zod';
@@ -20,10 +20,10 @@ import { AppError, conflict, notFound } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { Order } from '../../orders/entities.ts';
-import { authenticate, createVerifier, principalOf, requireRole } from '../middleware/auth.ts';
+import { ensureAuthenticated, principalOf, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
-import { Problem, UUID_PATTERN } from '../schemas.ts';
-import { ORDER_STATUSES, cancelOrderUpdate, markManualReviewUpdate, orderWorkflowId, redriveCaptureSignal, retryCompensationSignal, type CancelResult, type CheckoutState, type OpsAction, type OrderStatus } from '../../contracts/index.ts';
+import { Problem } from '../schemas.ts';
+import { ORDER_STATUSES, UUID_PATTERN, cancelOrderUpdate, markManualReviewUpdate, orderWorkflowId, redriveCaptureSignal, retryCompensationSignal, type CancelResult, type CheckoutState, type OpsAction, type OrderStatus } from '../../contracts/index.ts';
 
 export interface OpsDeps {
   orm: MikroORM;
@@ -106,12 +106,6 @@ function toProblem(err: unknown, orderId: string): unknown {
     return conflict(code, cause?.message ?? 'The workflow rejected the action.');
   }
   return err;
-}
-
-/** Authenticates unless an upstream middleware already did (createApp may mount us behind its own auth). */
-function ensureAuthenticated(config: Pick<Config, 'auth'>): RequestHandler {
-  const auth = authenticate(createVerifier(config.auth));
-  return (req, res, next) => (res.locals.principal ? next() : auth(req, res, next));
 }
 
 export function opsRoutes(deps: OpsDeps): express.Router {

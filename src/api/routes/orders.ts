@@ -9,8 +9,8 @@ import { hasRole, principalOf, requireRole, type Principal } from '../middleware
 import { parseOr400 } from '../middleware/problem.ts';
 import type { OrderChangeHub } from '../order-changes.ts';
 import type { OrderCommands } from '../order-commands.ts';
-import { CancelBody, CreateOrderBody, EventListQuery, IDEMPOTENCY_KEY_PATTERN, OrderListQuery, PREFER_WAIT_MAX_SECONDS, UUID_PATTERN } from '../schemas.ts';
-import { isSettled } from '../../contracts/index.ts';
+import { CancelBody, CreateOrderBody, EventListQuery, IDEMPOTENCY_KEY_PATTERN, OrderListQuery, PREFER_WAIT_MAX_SECONDS } from '../schemas.ts';
+import { UUID_PATTERN, isSettled } from '../../contracts/index.ts';
 
 export interface OrderRouteDeps {
   readModel: OrderReadModel;
