@@ -12,6 +12,7 @@ import { errorHandler } from '../../src/api/middleware/problem.ts';
 import { ensureReconciliationSchedule } from '../../src/reconciliation/schedule.ts';
 import { mintToken } from '../helpers/api.ts';
 import { RECONCILIATION_SCHEDULE_ID, TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../src/contracts/index.ts';
+import { routerFor } from '../../src/api/app.ts';
 
 let stack: TestStack;
 beforeAll(async () => { stack = await startTestStack(); }, 120_000);
@@ -137,7 +138,7 @@ describe('reconciliation workflow', () => {
   it('finance API: starts a run (202), shows it with its findings, exports the ledger as CSV; customers are refused', async () => {
     const app = express();
     app.use(express.json());
-    app.use(financeRoutes({ orm: stack.orm, temporal: stack.client, config: stack.config, logger: stack.logger, metrics: stack.metrics }));
+    app.use(routerFor(financeRoutes({ orm: stack.orm, temporal: stack.client, config: stack.config, logger: stack.logger, metrics: stack.metrics })));
     app.use(errorHandler(stack.logger));
     const finance = `Bearer ${await mintToken(stack.config, { sub: 'fin-1', roles: ['finance'] })}`;
     const ops = `Bearer ${await mintToken(stack.config, { sub: 'ops-1', roles: ['ops'] })}`;
