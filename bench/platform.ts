@@ -25,7 +25,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { orderIdFor } from '../src/orders/ids.ts';
 import { barChartSvg, markdownTable, round, summarize } from './lib/report.ts';
-import { benchToken, coresUsed, cpuSeconds, processRss, startBenchStack } from './lib/stack.ts';
+import { apiClient, byStatus, closedLoop, count, drain as drainOrders, loadAverage, openLoop, pendingCount as pendingOrders, say } from './lib/load.ts';
+import { coresUsed, cpuSeconds, processRss, startBenchStack } from './lib/stack.ts';
 import * as skeletonActivities from './skeleton/activities.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, quick: { type: 'boolean', default: false } } });
@@ -36,93 +37,16 @@ const CLIENTS = 24;
 const SKUS = ['OUT-BOTTLE-03', 'CMP-MOUSE-03', 'AUD-EARBUDS-02', 'HOM-LAMP-03'];
 const BENCH_DIR = import.meta.dirname;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startBenchStack({}, 'checkout_bench_platform');
 const { base, env } = stack;
 const db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
-let ordersPlaced = 0;
+const api = apiClient(base);
+const { call, tokenOf } = api;
+const placeOrder = (customer: string, key: string, opts: { sku?: string; wait?: number; timeoutMs?: number } = {}) =>
+  api.placeOrder(customer, key, opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], opts);
+const drain = (label: string, timeoutMs?: number) => drainOrders(db, label, timeoutMs);
 
-type Res = { status: number; ms: number; body: any; etag?: string; error?: string };
-const tokens = new Map<string, Promise<string>>();
-const tokenOf = (sub: string, roles?: string[]) => {
-  const k = `${sub}:${roles?.join(',') ?? ''}`;
-  if (!tokens.has(k)) tokens.set(k, benchToken(sub, roles));
-  return tokens.get(k)!;
-};
-
-async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Res> {
-  const t0 = performance.now();
-  try {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 35_000),
-    });
-    const text = await r.text();
-    return { status: r.status, ms: performance.now() - t0, body: text ? JSON.parse(text) : undefined, etag: r.headers.get('etag') ?? undefined };
-  } catch (err) {
-    return { status: 0, ms: performance.now() - t0, body: undefined, error: (err as Error).name };
-  }
-}
-
-async function placeOrder(customer: string, key: string, opts: { sku?: string; wait?: number; timeoutMs?: number } = {}): Promise<Res & { customer: string; key: string }> {
-  ordersPlaced += 1;
-  const r = await call('POST', '/v1/orders', {
-    token: await tokenOf(customer),
-    headers: { 'idempotency-key': key, ...(opts.wait ? { prefer: `wait=${opts.wait}` } : {}) },
-    body: { items: [{ sku: opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], quantity: 1 }], paymentMethod: 'pm_card_visa' },
-    timeoutMs: opts.timeoutMs,
-  });
-  return { ...r, customer, key };
-}
-
-/** Fires fn at a fixed rate for `seconds` (open loop: a slow answer does not slow the arrivals). */
-async function openLoop<T>(rate: number, seconds: number, fn: (i: number) => Promise<T>, label: string): Promise<T[]> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const start = performance.now();
-  const out: Promise<T>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await sleep(wait);
-    out.push(fn(i));
-    if (i % Math.max(1, Math.round(rate * 5)) === 0) say(`  ${label}: ${i}/${total} sent`);
-  }
-  return Promise.all(out);
-}
-
-/** `clients` loops calling fn back to back for `seconds`; returns results that finished inside the window. */
-async function closedLoop<T>(clients: number, seconds: number, fn: (client: number, i: number) => Promise<T>): Promise<{ results: T[]; seconds: number }> {
-  const end = performance.now() + seconds * 1000;
-  const results: T[] = [];
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    for (let i = 0; performance.now() < end; i++) {
-      const r = await fn(c, i);
-      if (performance.now() <= end) results.push(r);
-    }
-  }));
-  return { results, seconds: (Math.min(performance.now(), end) - t0) / 1000 };
-}
-
-const pendingCount = async () => Number((await db.query("select count(*) as n from orders where status = 'PENDING'")).rows[0].n);
-async function drain(label: string, timeoutMs = 600_000): Promise<number> {
-  const t0 = performance.now();
-  for (let last = -1; ;) {
-    const n = await pendingCount();
-    if (n === 0) return (performance.now() - t0) / 1000;
-    if (n !== last) say(`  ${label}: ${n} orders still in flight`);
-    last = n;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${label}: ${n} orders did not settle in ${timeoutMs / 1000} s`);
-    await sleep(500);
-  }
-}
-
-const count = <T>(xs: T[], pred: (x: T) => boolean) => xs.filter(pred).length;
-const byStatus = (rs: Res[]) => rs.reduce<Record<string, number>>((m, r) => ({ ...m, [String(r.status)]: (m[String(r.status)] ?? 0) + 1 }), {});
 
 /** The Temporal server's own request counters (service_requests by operation). */
 async function temporalServerRequests(metricsUrl: string | undefined): Promise<Record<string, number> | undefined> {
@@ -157,7 +81,6 @@ function engineCost(history: temporal.api.history.v1.IHistory) {
   return { events: upTo.length, workflowTasks: m((e) => e.workflowTaskCompletedEventAttributes), actions, totalActions: Object.values(actions).reduce((a, b) => a + b, 0) };
 }
 
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const report: Record<string, unknown> = { loadAverageAtStart: loadAverage(), machine: '2 cores, 24 GiB; every process of the stack, Postgres, Redis and the load generator share them', quick: QUICK };
 try {
   const ops = await tokenOf('bench-ops', ['ops', 'finance']);
@@ -313,16 +236,16 @@ try {
     const rs = await openLoop(rate, SECONDS, (i) => placeOrder(`r7-${x}-${i % 40}`, `r7-${x}-${i}-${randomUUID()}`, { timeoutMs: 10_000 }), `R7 ${x}×`);
     const t1 = new Date();
     const settledIn = Number((await db.query("select count(*) as n from orders where settled_at between $1 and $2 and status = 'CONFIRMED'", [t0, t1])).rows[0].n);
-    const peakInFlight = await pendingCount();
+    const peakInFlight = await pendingOrders(db);
     const drainS = await drain(`R7 ${x}×`, 900_000);
     r7.push({ load: `${x}×`, offered: rate, answers: byStatus(rs), timeouts: count(rs, (r) => r.status === 0), acceptP99: summarize(rs.filter((r) => r.status === 202).map((r) => r.ms)).p99, completedPerSecond: settledIn / ((t1.getTime() - t0.getTime()) / 1000), inFlightAtEnd: peakInFlight, drainSeconds: drainS });
   }
 
   // ---- soak to N orders, then RSS -----------------------------------------------------------------------
   const rssBefore = processRss(stack.pid);
-  if (ordersPlaced < TARGET_ORDERS) {
-    say(`soak: ${TARGET_ORDERS - ordersPlaced} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
-    let left = TARGET_ORDERS - ordersPlaced;
+  if (api.placed < TARGET_ORDERS) {
+    say(`soak: ${TARGET_ORDERS - api.placed} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
+    let left = TARGET_ORDERS - api.placed;
     await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
       for (let i = 0; left > 0; i++) {
         left -= 1;
@@ -333,7 +256,7 @@ try {
     await drain('soak');
   }
   const rssAfter = processRss(stack.pid);
-  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced } };
+  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced: api.placed } };
 
   // ---- R6: provider traffic as the sandbox saw it ----------------------------------------------------
   const stats = await fetch(`${env.STRIPE_API_BASE}/_sandbox/stats`).then((r) => r.json()) as { requests: number; rateLimited: number; rateLimitPerSecond: number | null; peakPerSecond: number };
