@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfig, type Config } from '../src/infra/config.ts';
+import { ConfigError, loadConfig, redactUrl as redact, type Config } from '../src/infra/config.ts';
 import { MissingBinaryError, PROJECT_ROOT, resolveBinary } from './lib/binaries.ts';
 import { ensureDatabase } from '../src/infra/database.ts';
 import { initOrm } from '../src/infra/orm.ts';
@@ -54,17 +54,6 @@ class Problem extends Error {
 
 function printProblem(message: string, fix?: string): void {
   process.stderr.write(`\n${paint('✖', '\x1b[31m', colour)} ${bold(message, colour)}${fix ? `\n  → ${fix}` : ''}\n\n`);
-}
-
-/** postgres://user:secret@host/db → postgres://user:***@host/db */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 function causeOf(err: unknown): string {

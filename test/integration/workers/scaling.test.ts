@@ -5,7 +5,7 @@
 // the throughput; this asserts only what does not depend on how fast the machine is.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { paymentsRateFor } from '../../../src/infra/config.ts';
-import type { CheckoutState } from '../../../workflows/contracts.ts';
+import type { CheckoutState } from '../../../src/contracts/index.ts';
 import { assertAllSettled, assertInvariants } from '../../helpers/invariants.ts';
 import { spawnWorker, startTestStack, type TestStack, type WorkerProcess } from '../../helpers/stack.ts';
 
