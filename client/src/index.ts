@@ -54,7 +54,7 @@ class PlainRequest {
   constructor(url: string, init: RequestInit) {
     this.url = url;
     this.method = init.method ?? 'GET';
-    this.headers = new Headers(init.headers);
+    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers); // openapi-fetch hands over a fresh Headers
     this.body = init.body;
     this.signal = init.signal;
   }
