@@ -41,16 +41,19 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startBenchStack({}, 'checkout_bench_platform');
 const { base, env } = stack;
 const db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
-const api = apiClient(base);
-const { call, tokenOf } = api;
+// Orders are placed and read through the typed client (client/), in its plain mode: fetch()
+// gets the URL and init directly, no Request object per call (bench/client-overhead.ts).
+const load = apiClient(base);
+const { api, tokenOf, timed, bearer, healthz } = load;
 const placeOrder = (customer: string, key: string, opts: { sku?: string; wait?: number; timeoutMs?: number } = {}) =>
-  api.placeOrder(customer, key, opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], opts);
+  load.placeOrder(customer, key, opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], opts);
 const drain = (label: string, timeoutMs?: number) => drainOrders(db, label, timeoutMs);
 
 
 /** The Temporal server's own request counters (service_requests by operation). */
 async function temporalServerRequests(metricsUrl: string | undefined): Promise<Record<string, number> | undefined> {
   if (!metricsUrl) return undefined;
+  // Temporal's own metrics endpoint, not the checkout API: plain fetch.
   const text = await fetch(metricsUrl).then((r) => r.text(), () => '');
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
@@ -84,7 +87,7 @@ function engineCost(history: temporal.api.history.v1.IHistory) {
 const report: Record<string, unknown> = { loadAverageAtStart: loadAverage(), machine: '2 cores, 24 GiB; every process of the stack, Postgres, Redis and the load generator share them', quick: QUICK };
 try {
   const ops = await tokenOf('bench-ops', ['ops', 'finance']);
-  for (const sku of SKUS) await call('PUT', `/v1/admin/inventory/${sku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
+  for (const sku of SKUS) await api.PUT('/v1/admin/inventory/{sku}', { params: { path: { sku } }, headers: bearer(ops), body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
   const rssStart0 = processRss(stack.pid);
   say('warm-up (30 orders)');
   await Promise.all(Array.from({ length: 30 }, (_, i) => placeOrder(`warm-${i % 6}`, `warm-${randomUUID()}`, { wait: 30 })));
@@ -138,7 +141,7 @@ try {
   say(`R2: open loop ${round(r2Rate, 1)} orders/s for ${SECONDS} s + GET /healthz 20/s`);
   const [r2Orders, r2Health] = await Promise.all([
     openLoop(r2Rate, SECONDS, (i) => placeOrder(`r2-${i % 20}`, `r2-${i}-${randomUUID()}`), 'R2 orders'),
-    openLoop(20, SECONDS, () => call('GET', '/healthz'), 'R2 healthz'),
+    openLoop(20, SECONDS, healthz, 'R2 healthz'),
   ]);
   const r2a = summarize(r2Orders.filter((r) => r.status === 202).map((r) => r.ms));
   const r2h = summarize(r2Health.filter((r) => r.status === 200).map((r) => r.ms));
@@ -161,8 +164,8 @@ try {
   const readerTokens = await Promise.all(readers.map((r) => tokenOf(r.customer)));
   const before = await temporalServerRequests(metricsUrl);
   const [reads, r5Health] = await Promise.all([
-    openLoop(500, QUICK ? 4 : 10, async (i) => call('GET', `/v1/orders/${readers[i % readers.length].body.id}`, { token: readerTokens[i % readers.length] }), 'R5 reads'),
-    openLoop(20, QUICK ? 4 : 10, () => call('GET', '/healthz'), 'R5 healthz'),
+    openLoop(500, QUICK ? 4 : 10, (i) => timed((signal) => api.GET('/v1/orders/{id}', { params: { path: { id: readers[i % readers.length].body.id } }, headers: bearer(readerTokens[i % readers.length]), signal })), 'R5 reads'),
+    openLoop(20, QUICK ? 4 : 10, healthz, 'R5 healthz'),
   ]);
   const after = await temporalServerRequests(metricsUrl);
   // What a read of an order could ask Temporal (nothing else runs meanwhile: the previous phase drained).
@@ -185,7 +188,7 @@ try {
       let etag = placed.etag!;
       for (let n = 0; n < 10; n++) {
         const sent = performance.now();
-        const r = await call('GET', `/v1/orders/${placed.body.id}`, { token, headers: { 'if-none-match': etag, prefer: 'wait=10' } });
+        const r = await timed((signal) => api.GET('/v1/orders/{id}', { params: { path: { id: placed.body.id }, header: { 'if-none-match': etag, prefer: 'wait=10' } }, headers: bearer(token), signal }));
         const arrived = performance.now();
         if (r.status !== 200) break;
         // Only a change published while the request was waiting measures the wake-up.
@@ -202,8 +205,8 @@ try {
 
   // ---- R3: the flash sale ---------------------------------------------------------------------------
   const flashSku = `BENCH-FLASH-${Date.now()}`;
-  await call('PUT', `/v1/admin/products/${flashSku}`, { token: ops, body: { name: 'Flash sale item', description: 'only 100', price: { amount: 4999, currency: 'USD' }, category: 'home', brand: 'acme', active: true } });
-  await call('PUT', `/v1/admin/inventory/${flashSku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 100 } });
+  await api.PUT('/v1/admin/products/{sku}', { params: { path: { sku: flashSku } }, headers: bearer(ops), body: { name: 'Flash sale item', description: 'only 100', price: { amount: 4999, currency: 'USD' }, category: 'home', brand: 'acme', active: true } });
+  await api.PUT('/v1/admin/inventory/{sku}', { params: { path: { sku: flashSku } }, headers: bearer(ops), body: { warehouse: 'AMS-1', onHand: 100 } });
   await Promise.all(Array.from({ length: 100 }, (_, i) => tokenOf(`flash-${i}`)));
   say('R3: 1,000 concurrent POSTs from 100 customers for 100 units');
   const flashT0 = Date.now();
@@ -243,9 +246,9 @@ try {
 
   // ---- soak to N orders, then RSS -----------------------------------------------------------------------
   const rssBefore = processRss(stack.pid);
-  if (api.placed < TARGET_ORDERS) {
-    say(`soak: ${TARGET_ORDERS - api.placed} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
-    let left = TARGET_ORDERS - api.placed;
+  if (load.placed < TARGET_ORDERS) {
+    say(`soak: ${TARGET_ORDERS - load.placed} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
+    let left = TARGET_ORDERS - load.placed;
     await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
       for (let i = 0; left > 0; i++) {
         left -= 1;
@@ -256,9 +259,10 @@ try {
     await drain('soak');
   }
   const rssAfter = processRss(stack.pid);
-  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced: api.placed } };
+  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced: load.placed } };
 
   // ---- R6: provider traffic as the sandbox saw it ----------------------------------------------------
+  // The payment sandbox's own endpoint, not the checkout API: plain fetch.
   const stats = await fetch(`${env.STRIPE_API_BASE}/_sandbox/stats`).then((r) => r.json()) as { requests: number; rateLimited: number; rateLimitPerSecond: number | null; peakPerSecond: number };
   report.R6 = { peakPerSecond: stats.peakPerSecond, limit: stats.rateLimitPerSecond, requests: stats.requests, rateLimited: stats.rateLimited };
 

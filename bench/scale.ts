@@ -295,7 +295,7 @@ try {
   const ops = await api.tokenOf('bench-ops', ['ops', 'finance']);
   skus = (await db.query("select sku from inventory_levels where warehouse = 'AMS-1' order by sku limit 24")).rows.map((r) => r.sku as string);
   if (skus.length < 8) throw new Error(`the demo catalog has only ${skus.length} stock rows in AMS-1`);
-  for (const sku of skus) await api.call('PUT', `/v1/admin/inventory/${sku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
+  for (const sku of skus) await api.setStock(sku, 1_000_000, ops);
   await sandbox('/faults', { latencyMs: LATENCY_MS });
   say(`${skus.length} SKUs stocked; provider latency ${LATENCY_MS} ms; starting the payments and inventory workers`);
   await Promise.all([setPool('payments', payments(1)), setPool('inventory', inventory(1, 4, false))]);

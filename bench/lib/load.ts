@@ -3,6 +3,7 @@
 // orders in flight to settle, and progress lines on stderr.
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { createCheckoutClient } from '../../client/src/index.ts';
 import { benchToken } from './stack.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -11,31 +12,34 @@ export const say = (m: string) => process.stderr.write(`${new Date().toISOString
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 export type Res = { status: number; ms: number; body: any; etag?: string; error?: string };
-export type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number };
 
 export const count = <T>(xs: T[], pred: (x: T) => boolean) => xs.filter(pred).length;
 export const byStatus = (rs: Res[]) => rs.reduce<Record<string, number>>((m, r) => ({ ...m, [String(r.status)]: (m[String(r.status)] ?? 0) + 1 }), {});
 
-/** A client of one API: timed calls, cached bench tokens, orders (counted in `placed`). */
+/** What every call of the typed client answers. */
+type Answer = { response: Response; data?: unknown; error?: unknown };
+
+/**
+ * A client of one API: the typed client (client/) in its plain mode — fetch() gets the URL and
+ * init directly, no Request object per call (bench/client-overhead.ts) — with timed calls,
+ * cached bench tokens and orders (counted in `placed`).
+ */
 export function apiClient(base: string) {
+  const api = createCheckoutClient({ baseUrl: base, plain: true });
   const tokens = new Map<string, Promise<string>>();
   const tokenOf = (sub: string, roles?: string[]) => {
     const k = `${sub}:${roles?.join(',') ?? ''}`;
     if (!tokens.has(k)) tokens.set(k, benchToken(sub, roles));
     return tokens.get(k)!;
   };
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<Res> {
+  /** Times one call of the typed client, body read and parsed included; no answer (network error, timeout) is status 0. */
+  async function timed(send: (signal: AbortSignal) => Promise<Answer>, timeoutMs = 35_000): Promise<Res> {
     const t0 = performance.now();
     try {
-      const r = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 35_000),
-      });
-      const text = await r.text();
-      return { status: r.status, ms: performance.now() - t0, body: text ? JSON.parse(text) : undefined, etag: r.headers.get('etag') ?? undefined };
+      const { response, data, error } = await send(AbortSignal.timeout(timeoutMs));
+      return { status: response.status, ms: performance.now() - t0, body: data ?? error, etag: response.headers.get('etag') ?? undefined };
     } catch (err) {
       return { status: 0, ms: performance.now() - t0, body: undefined, error: (err as Error).name };
     }
@@ -43,17 +47,23 @@ export function apiClient(base: string) {
 
   const client = {
     placed: 0,
-    call,
+    api,
     tokenOf,
+    bearer,
+    timed,
+    healthz: () => timed((signal) => api.GET('/healthz', { signal })),
+    /** PUT /v1/admin/inventory/{sku}: `onHand` units in warehouse AMS-1 (as ops). */
+    setStock: async (sku: string, onHand: number, opsToken: string) => timed((signal) => api.PUT('/v1/admin/inventory/{sku}', { params: { path: { sku } }, headers: bearer(opsToken), body: { warehouse: 'AMS-1', onHand }, signal })),
     /** POST /v1/orders for one unit of `sku` (Prefer: wait=`wait` when given). */
     async placeOrder(customer: string, key: string, sku: string, opts: { wait?: number; timeoutMs?: number } = {}): Promise<Res & { customer: string; key: string }> {
       client.placed += 1;
-      const r = await call('POST', '/v1/orders', {
-        token: await tokenOf(customer),
-        headers: { 'idempotency-key': key, ...(opts.wait ? { prefer: `wait=${opts.wait}` } : {}) },
+      const token = await tokenOf(customer);
+      const r = await timed((signal) => api.POST('/v1/orders', {
+        params: { header: { 'idempotency-key': key, ...(opts.wait ? { prefer: `wait=${opts.wait}` } : {}) } },
+        headers: bearer(token),
         body: { items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_visa' },
-        timeoutMs: opts.timeoutMs,
-      });
+        signal,
+      }), opts.timeoutMs);
       return { ...r, customer, key };
     },
   };

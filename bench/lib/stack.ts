@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { createCheckoutClient } from '../../client/src/index.ts';
 import { dropDatabase } from '../../src/infra/database.ts';
 import { freePort } from '../../scripts/lib/net.ts';
 
@@ -45,7 +46,7 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
     DEV_METRICS_PORT_BASE: String(metricsBase),
     DEV_TEMPORAL_METRICS_PORT_BASE: String(sdkMetricsBase),
     DATABASE_URL: databaseUrl,
-    REDIS_URL: 'redis://127.0.0.1:6379/6',
+    REDIS_URL: process.env.BENCH_STACK_REDIS_URL ?? 'redis://127.0.0.1:6379/6',
     AUTH_JWT_SECRET: BENCH_SECRET,
     RATE_LIMIT_ORDERS_PER_MINUTE: '1000000',
     RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000',
@@ -65,9 +66,10 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   const readyBy = Date.now() + 150_000;
+  const client = createCheckoutClient({ baseUrl: base });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the stack exited (${child.exitCode}):\n${log.slice(-3000)}`);
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+    if (await client.GET('/readyz').then((r) => r.response.ok, () => false)) break;
     if (Date.now() > readyBy) {
       await stop();
       throw new Error(`the stack was not ready in 150 s:\n${log.slice(-3000)}`);

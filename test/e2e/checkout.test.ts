@@ -39,6 +39,7 @@ async function until<T>(fn: () => Promise<T | false | undefined>, ms = 20_000): 
 
 describe('checkout across separate worker processes', () => {
   it('each pool process serves /healthz and /metrics on its own port', async () => {
+    // A worker's own health/metrics port, not the checkout API (no typed client for it): plain fetch.
     for (const w of workers) {
       expect((await fetch(`http://127.0.0.1:${w.metricsPort}/healthz`)).status).toBe(200);
       expect(await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text()).toContain('process_cpu_seconds_total');
