@@ -13,6 +13,7 @@ import {
   patched,
   proxyActivities,
   setCurrentDetails,
+  setWorkflowOptions,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
@@ -172,3 +173,7 @@ function markVisibility(s: ReconciliationSummary): void {
     ...(s.needsHuman > 0 ? [{ key: SA.NeedsAttention, value: 'needs_human' }] : []),
   ]);
 }
+
+// Worker Versioning (docs/deploys.md): a run lasts minutes, so it stays on the build that
+// started it whatever the workers' default; unversioned workers ignore this.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, reconciliation);
