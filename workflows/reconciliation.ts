@@ -16,6 +16,7 @@ import {
   setWorkflowOptions,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
@@ -174,6 +175,7 @@ function markVisibility(s: ReconciliationSummary): void {
   ]);
 }
 
-// Worker Versioning (docs/deploys.md): a run lasts minutes, so it stays on the build that
-// started it whatever the workers' default; unversioned workers ignore this.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, reconciliation);
+// Worker Versioning (docs/deploys.md): a run lasts minutes, so on versioned workers it stays on
+// the build that started it whatever the workers' default. Unversioned workers (dev, tests)
+// must not be given a behaviour: the server refuses it from them.
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}), reconciliation);

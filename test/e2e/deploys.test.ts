@@ -7,8 +7,10 @@
 //    bytes, payloads encrypted as in production), and of one closed by an ops cancel + refund.
 //    The numbers in docs/deploys.md come from this test (MEASURE_HISTORY=1 prints them).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import protos from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
+import { TASK_QUEUES, reconciliationWorkflowId } from '../../workflows/contracts.ts';
 import { cancelOrderUpdate, getStateQuery } from '../../workflows/messages.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
 import { testConfig } from '../helpers/env.ts';
@@ -99,6 +101,18 @@ describe('safe deploys', () => {
     expect(info.deploymentVersion).toMatchObject({ deploymentName: DEPLOYMENT, buildId: BUILD_ID });
     // Checkouts follow TEMPORAL_VERSIONING_BEHAVIOR (default auto_upgrade while aftercare lives in the workflow).
     expect(info.behavior).toBe(VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE);
+  }, 60_000);
+
+  it('reconciliation runs (minutes long) are pinned to the release that started them', async () => {
+    const runId = randomUUID();
+    const handle = await stack.client.workflow.start('reconciliation', {
+      workflowId: reconciliationWorkflowId(runId), taskQueue: TASK_QUEUES.checkout,
+      args: [{ runId, trigger: 'manual', lookbackMs: 60_000, graceMs: 1000 }],
+    });
+    await handle.result();
+    const info = await versionOf(handle);
+    expect(info.behavior).toBe(VersioningBehavior.VERSIONING_BEHAVIOR_PINNED);
+    expect(info.deploymentVersion).toMatchObject({ deploymentName: DEPLOYMENT, buildId: BUILD_ID });
   }, 60_000);
 
   it('measures the history an aftercare order carries (happy, then after an ops cancel with refund)', async () => {
