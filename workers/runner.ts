@@ -2,6 +2,7 @@
 // given connection (tests run them in-process); `runWorkerProcess` is a process entry:
 // config once → Temporal runtime with Prometheus telemetry (before any connection) → pino as
 // the Temporal logger → Postgres/Redis/provider → Workers → /metrics + /healthz → SIGTERM drain.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -96,8 +97,11 @@ export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOp
 function workflowCode(deps: PoolWorkerDeps): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (deps.workflowBundle) return { workflowBundle: deps.workflowBundle };
   const path = deps.config.temporal.workflowBundlePath;
-  if (path) return { workflowBundle: { codePath: deps.tracing?.enabled ? tracedBundlePath(path) : path } };
-  return { workflowsPath: WORKFLOWS_PATH };
+  if (!path) return { workflowsPath: WORKFLOWS_PATH };
+  if (!deps.tracing?.enabled) return { workflowBundle: { codePath: path } };
+  const traced = tracedBundlePath(path);
+  if (!existsSync(traced)) throw new Error(`tracing is on, but the traced workflow bundle ${traced} does not exist: build both with \`node scripts/bundle-workflows.ts ${path}\`, or unset WORKFLOW_BUNDLE_PATH to bundle at start`);
+  return { workflowBundle: { codePath: traced } };
 }
 
 /**
