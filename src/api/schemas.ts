@@ -40,6 +40,7 @@ export const Problem = z
     code: z.string().meta({ description: 'Stable snake_case error code' }),
     instance: z.string().optional(),
     requestId: z.string().optional(),
+    traceId: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace of this request (present when the server traces): search it in the tracing backend' }),
     errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });

@@ -27,7 +27,7 @@ beforeAll(async () => {
     namespace: env.namespace ?? 'default',
     taskQueue: SAGA_PROBE_QUEUE,
     dataConverter: testDataConverter(),
-    workflowBundle: await testWorkflowBundle(fileURLToPath(new URL('./saga-probe.workflow.ts', import.meta.url)), 'test-saga-probe-bundle'),
+    workflowBundle: await testWorkflowBundle({ entry: fileURLToPath(new URL('./saga-probe.workflow.ts', import.meta.url)), name: 'test-saga-probe-bundle' }),
     activities: {
       async undo(kind: CompensationKind) {
         const attempt = (attempts.get(kind) ?? 0) + 1;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { tracedBundlePath, workflowInterceptorModules } from '../../src/infra/tracing.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORKFLOWS_DIR = join(ROOT, 'workflows');
@@ -23,25 +24,36 @@ function sourceHash(entry: string): string {
 
 const cached = new Map<string, Promise<{ codePath: string }>>();
 
-/**
- * `{ codePath }` of a bundle of the current workflow code, built at most once per change.
- * `entry`/`name`: another workflows module (a test-only one) and the file name prefix of its bundles.
- */
-export function testWorkflowBundle(entry = join(WORKFLOWS_DIR, 'index.ts'), name = 'test-workflow-bundle'): Promise<{ codePath: string }> {
-  const key = `${name}\0${entry}`;
+export interface TestBundleOptions {
+  /** Another workflows module (a test-only one) instead of workflows/index.ts… */
+  entry?: string;
+  /** …and the file name prefix of its bundles. */
+  name?: string;
+  /**
+   * The variant with the OpenTelemetry workflow interceptors, at the path a worker with
+   * tracing on derives from the plain one (tracedBundlePath), as in production.
+   */
+  traced?: boolean;
+}
+
+/** `{ codePath }` of a bundle of the current workflow code, built at most once per change. */
+export function testWorkflowBundle(opts: TestBundleOptions = {}): Promise<{ codePath: string }> {
+  const { entry = join(WORKFLOWS_DIR, 'index.ts'), name = 'test-workflow-bundle', traced = false } = opts;
+  const key = `${name}\0${entry}\0${traced}`;
   const hit = cached.get(key);
   if (hit) return hit;
   const built = (async () => {
     const dir = join(ROOT, '.data');
     mkdirSync(dir, { recursive: true });
-    const codePath = join(dir, `${name}-${sourceHash(entry)}.js`);
+    const plain = join(dir, `${name}-${sourceHash(entry)}.js`);
+    const codePath = traced ? tracedBundlePath(plain) : plain;
     if (!existsSync(codePath)) {
-      const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: quietLogger });
+      const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: quietLogger, ...(traced ? { workflowInterceptorModules } : {}) });
       // Write then rename: another jest process may be writing the same file.
       const tmp = `${codePath}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, codePath);
-      removeStaleBundles(dir, codePath, name);
+      removeStaleBundles(dir, name, plain);
     }
     return { codePath };
   })();
@@ -50,11 +62,11 @@ export function testWorkflowBundle(entry = join(WORKFLOWS_DIR, 'index.ts'), name
 }
 
 /** Old bundles of one name (other workflow versions) untouched for an hour: no running suite still needs them. */
-function removeStaleBundles(dir: string, keep: string, name: string): void {
-  const stale = new RegExp(`^${name}-[0-9a-f]{16}\\.js$`);
+function removeStaleBundles(dir: string, name: string, keep: string): void {
+  const stale = new RegExp(`^${name}-[0-9a-f]{16}(\\.traced)?\\.js$`);
   for (const f of readdirSync(dir)) {
     const path = join(dir, f);
-    if (!stale.test(f) || path === keep) continue;
+    if (!stale.test(f) || path === keep || path === tracedBundlePath(keep)) continue;
     try {
       if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
     } catch {

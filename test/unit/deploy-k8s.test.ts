@@ -67,6 +67,12 @@ describe('deploy/k8s (kustomize)', () => {
     expect(Object.keys(config).filter((k) => !known.includes(k))).toEqual([]);
   });
 
+  it('the workers\' build id is the image tag: one release, one Worker Deployment Version (docs/deploys.md)', () => {
+    const images = readYaml('deploy/k8s/kustomization.yaml').images as { name: string; newTag: string }[];
+    expect(config.TEMPORAL_DEPLOYMENT_NAME).toBeTruthy();
+    expect(config.TEMPORAL_BUILD_ID).toBe(images.find((i) => i.name === 'durable-checkout')!.newTag);
+  });
+
   it('has a Deployment for the API and for each pool, running the pool\'s entry as non-root', () => {
     const deployments = byKind('Deployment').map((d) => d.metadata.name).sort();
     expect(deployments).toEqual(['api', ...POOLS.map((p) => `worker-${p}`)].sort());
