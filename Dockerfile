@@ -20,7 +20,7 @@ COPY scripts ./scripts
 RUN node scripts/bundle-workflows.ts dist/workflow-bundle.js
 
 # --- 3. runtime: sources + dependencies + bundle, as the unprivileged `node` user ------------
-FROM node:24-slim
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--disable-warning=ExperimentalWarning \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
@@ -37,3 +37,12 @@ COPY --from=bundle /app/dist ./dist
 USER node
 EXPOSE 3000 9464 9564
 CMD ["node", "src/api/main.ts"]
+
+# --- 4. demo: the runtime plus the offline payment sandbox (compose profile `demo`) -----------
+# The sandbox is a development tool (sandbox/), never part of what production runs.
+FROM runtime AS demo
+COPY sandbox ./sandbox
+CMD ["node", "sandbox/main.ts"]
+
+# --- 5. production: the default target --------------------------------------------------------
+FROM runtime AS production

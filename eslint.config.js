@@ -3,6 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/** Business areas under src/ (the domain layer) and the layers above it. */
+const DOMAIN = ['orders', 'inventory', 'payments', 'reconciliation', 'catalog', 'customers'];
+const UPPER = ['workflows', 'activities', 'workers', 'api'];
 const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'timers', 'process', 'dns', 'stream', 'url', 'util', 'events', 'zlib', 'cluster', 'readline', 'perf_hooks', 'async_hooks', 'v8', 'vm'];
 
 export default tseslint.config(
@@ -20,9 +23,27 @@ export default tseslint.config(
     },
   },
   {
-    // binaries.ts reads PATH: an OS search path for executables, not application configuration.
-    files: ['src/infra/config.ts', 'src/infra/binaries.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
+    files: ['src/infra/config.ts', 'scripts/**', 'test/**', 'bench/**', '.ci/**'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  // ---- Layers (docs/architecture.md): imports only run down. ------------------------------------
+  //   src/contracts  ←  src/infra  ←  domain (src/orders, inventory, payments, reconciliation,
+  //   catalog, customers)  ←  activities/  ←  workers/, src/api/   ;   workflows/ → contracts only
+  {
+    files: ['src/contracts/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'Contracts sit at the bottom: they import nothing else of ours.' }] }] },
+  },
+  {
+    files: ['src/infra/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: [...DOMAIN, ...UPPER].map((d) => `**/${d}/**`), message: 'Infrastructure does not import domain or upper layers; register through a composition root.' }] }] },
+  },
+  {
+    files: DOMAIN.map((d) => `src/${d}/**/*.ts`),
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: UPPER.map((d) => `**/${d}/**`), message: 'Domain code does not import workflows, activities, workers or the API; shared shapes live in src/contracts.' }] }] },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows/**', '**/workers/**', '**/src/api/**'], message: 'Activities adapt domain code to Temporal; they do not import workflows, workers or the API.' }] }] },
   },
   {
     // Workflow code is replayed: it must be deterministic and must not touch I/O.
@@ -36,7 +57,7 @@ export default tseslint.config(
         ],
         patterns: [
           { group: ['@mikro-orm/*', 'ioredis', 'stripe', 'express', 'pg', 'pino*', 'prom-client', 'zod'], message: 'Infrastructure belongs in activities, not workflows.' },
-          { group: ['**/src/infra/**', '**/src/api/**', '**/src/sandbox/**', '**/activities/**', '!**/activities/**/*.types.ts'], allowTypeImports: true, message: 'Workflows import only types from activities and pure modules.' },
+          { group: ['**/src/infra/**', '**/src/api/**', ...DOMAIN.map((d) => `**/src/${d}/**`), '**/sandbox/**', '**/activities/**'], allowTypeImports: true, message: 'Workflows import src/contracts and only types from activities.' },
         ],
       }],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'require', 'fetch'],

@@ -18,6 +18,12 @@ export interface ActivityDeps {
   config?: Readonly<Config>;
 }
 
+/** The payment provider of a payments-pool worker; a worker started without one fails the activity for good. */
+export function requireProvider(deps: Pick<ActivityDeps, 'provider'>): PaymentProvider {
+  if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
+  return deps.provider;
+}
+
 /**
  * Postgres errors that the same data raises again on every attempt: data exceptions (class 22:
  * out of range, bad text representation…) and constraint violations other than a unique one
@@ -40,6 +46,27 @@ export async function timed<T>(deps: Pick<ActivityDeps, 'metrics'>, activity: st
     end({ outcome: 'error' });
     // Retrying bad data only repeats the error for ever (and every API retry would answer 503).
     if (isDeterministicDatabaseError(err)) throw ApplicationFailure.nonRetryable(`${activity}: ${err.message}`, 'InvalidData', { sqlState: err.code });
+    throw err;
+  }
+}
+
+/**
+ * Runs a compensation and counts it by outcome (`label` maps the result; undefined counts
+ * nothing), or as 'error' when it throws.
+ */
+export async function countedCompensation<T>(
+  deps: Pick<ActivityDeps, 'metrics'>,
+  kind: 'release_stock' | 'restock' | 'void_authorization' | 'refund_payment',
+  fn: () => Promise<T>,
+  label: (r: T) => string | undefined,
+): Promise<T> {
+  try {
+    const r = await fn();
+    const outcome = label(r);
+    if (outcome) deps.metrics.compensations.inc({ kind, outcome });
+    return r;
+  } catch (err) {
+    deps.metrics.compensations.inc({ kind, outcome: 'error' });
     throw err;
   }
 }

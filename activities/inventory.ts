@@ -1,7 +1,8 @@
-// Inventory pool activities: reserve (all lines, all-or-nothing), commit, release.
+// Inventory pool activities: reserve (all lines, all-or-nothing), release, restock. Committing
+// the stock happens in orders.confirmOrder, in the same transaction as CONFIRMED.
 import { ApplicationFailure } from '@temporalio/common';
 import * as inventory from '../src/inventory/service.ts';
-import { timed, type ActivityDeps } from './deps.ts';
+import { countedCompensation, timed, type ActivityDeps } from './deps.ts';
 
 export type { ReservationResult, Allocation } from '../src/inventory/service.ts';
 
@@ -27,35 +28,15 @@ export function createInventoryActivities(deps: ActivityDeps) {
         }
       });
     },
-    /** HELD → COMMITTED (the checkout uses orders.confirmOrder, which does this in its own transaction). */
-    async commitStock(input: { orderId: string }): Promise<{ committed: number; state: string }> {
-      return timed(deps, 'commitStock', () => inventory.commitReservation(deps.orm.em.fork(), input.orderId));
-    },
     /** Compensation: HELD → RELEASED; a no-op when nothing is held. */
     async releaseStock(input: { orderId: string }): Promise<{ released: number; state: string }> {
-      return timed(deps, 'releaseStock', async () => {
-        try {
-          const r = await inventory.releaseStock(deps.orm.em.fork(), input.orderId);
-          deps.metrics.compensations.inc({ kind: 'release_stock', outcome: r.released > 0 ? 'done' : 'noop' });
-          return r;
-        } catch (err) {
-          deps.metrics.compensations.inc({ kind: 'release_stock', outcome: 'error' });
-          throw err;
-        }
-      });
+      return timed(deps, 'releaseStock', () =>
+        countedCompensation(deps, 'release_stock', () => inventory.releaseStock(deps.orm.em.fork(), input.orderId), (r) => (r.released > 0 ? 'done' : 'noop')));
     },
     /** Compensation of an ops cancel after confirm: COMMITTED units back on hand; a no-op when none are. */
     async restockStock(input: { orderId: string; actor?: string }): Promise<{ restocked: number }> {
-      return timed(deps, 'restockStock', async () => {
-        try {
-          const r = await inventory.restockCommitted(deps.orm.em.fork(), input.orderId, input.actor);
-          deps.metrics.compensations.inc({ kind: 'restock', outcome: r.restocked > 0 ? 'done' : 'noop' });
-          return r;
-        } catch (err) {
-          deps.metrics.compensations.inc({ kind: 'restock', outcome: 'error' });
-          throw err;
-        }
-      });
+      return timed(deps, 'restockStock', () =>
+        countedCompensation(deps, 'restock', () => inventory.restockCommitted(deps.orm.em.fork(), input.orderId, input.actor), (r) => (r.restocked > 0 ? 'done' : 'noop')));
     },
   };
 }

@@ -1,8 +1,8 @@
 // Orders pool activities: record, transition, confirm, flag. Plain data in and out.
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckoutInput, RecordedOrder } from '../workflows/contracts.ts';
 import * as orders from '../src/orders/service.ts';
 import { timed, type ActivityDeps } from './deps.ts';
+import type { CheckoutInput, RecordedOrder } from '../src/contracts/index.ts';
 
 export type { TransitionInput, TransitionResult } from '../src/orders/service.ts';
 

@@ -5,18 +5,16 @@
 // provider truth first, the checkout's keys — docs/money-calls.md), and only for orders whose
 // workflow is closed; an open workflow is signalled and moves its own money.
 // repairStrandedOrder is the exception: it settles an order no workflow will settle any more.
-import { ApplicationFailure } from '@temporalio/common';
-import type { PaymentProvider } from '../src/payments/provider.ts';
-import * as payments from '../src/payments/service.ts';
-import { DEFAULT_GRACE_MS, classify, paymentStatusForIntent, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from '../src/reconciliation/classify.ts';
-import { loadCase, scanWindow } from '../src/reconciliation/scan.ts';
+import { DEFAULT_GRACE_MS, type CapturedPolicy } from '../src/reconciliation/classify.ts';
+import { backfillLedger, checkRepair, repairStrandedOrder, repairsToDo, type RepairCheck, type RepairTask } from '../src/reconciliation/repairs.ts';
+import { scanWindow } from '../src/reconciliation/scan.ts';
 import * as store from '../src/reconciliation/store.ts';
-import { findStrandedCandidates, strandedNow, type StrandedCandidate } from '../src/reconciliation/stranded.ts';
-import { releaseStock } from '../src/inventory/service.ts';
-import { flagOrder, transitionOrder, type OrderServiceDeps } from '../src/orders/service.ts';
-import { createPaymentActivities } from './payments.ts';
-import type { PaymentUpdate, ReconciliationSummary } from '../workflows/contracts.ts';
-import { timed, type ActivityDeps } from './deps.ts';
+import { findStrandedCandidates, type StrandedCandidate } from '../src/reconciliation/stranded.ts';
+import { requireProvider, timed, type ActivityDeps } from './deps.ts';
+import type { ReconciliationSummary } from '../src/contracts/index.ts';
+
+export type { RepairCheck, RepairTask } from '../src/reconciliation/repairs.ts';
+export { MAX_REPAIRS_PER_RUN } from '../src/reconciliation/repairs.ts';
 
 export interface BeginRunInput {
   runId: string;
@@ -32,16 +30,6 @@ export interface ScanInput {
   graceMs?: number;
 }
 
-/** One repair the workflow must carry out (plain data across the Temporal boundary). */
-export interface RepairTask {
-  findingId: number;
-  kind: FindingKind;
-  action: RepairAction;
-  orderId: string | null;
-  paymentIntentId: string | null;
-  isNew: boolean;
-}
-
 export interface ScanSummary {
   checked: number;
   matched: number;
@@ -54,33 +42,12 @@ export interface ScanSummary {
   stranded?: StrandedCandidate[];
 }
 
-export interface RepairCheck {
-  proceed: boolean;
-  reason?: string;
-  /** The action that still applies on a fresh look (e.g. capture → flag_order once the authorization expired). */
-  action?: RepairAction;
-  orderId?: string | null;
-  paymentIntentId?: string | null;
-  update?: PaymentUpdate;
-  /** The order's own intent (not a second one a reset left behind): its open workflow may act on it. */
-  ownIntent?: boolean;
-  /** What the order charges: a capture repair asks for exactly this (the checkout's own parameters). */
-  amount?: number;
-}
-
-/** Outcomes after which a finding's action is not attempted again. */
-const FINAL_OUTCOMES = new Set(['voided', 'refunded', 'captured', 'noop', 'signalled', 'backfilled', 'flagged', 'no_longer_applies', 'already_resolved']);
-/** Max repairs handed to one run (the rest are picked up by the next run): bounds workflow history. */
-export const MAX_REPAIRS_PER_RUN = 500;
-
 export function createReconciliationActivities(deps: ActivityDeps) {
-  const provider = (): PaymentProvider => {
-    if (!deps.provider) throw ApplicationFailure.nonRetryable('payments worker started without a payment provider', 'MisconfiguredWorker');
-    return deps.provider;
-  };
+  const provider = () => requireProvider(deps);
   const cfg = deps.config?.reconciliation;
   const policy = (p?: CapturedPolicy): CapturedPolicy => p ?? cfg?.capturedPolicy ?? 'refund';
   const em = () => deps.orm.em.fork();
+  const repairDeps = () => ({ em, provider: provider() });
 
   return {
     /** Creates (or, when resumed, returns) the run row and its window. */
@@ -97,116 +64,30 @@ export function createReconciliationActivities(deps: ActivityDeps) {
         for (const f of saved) if (f.isNew) deps.metrics.reconciliationFindings.inc({ kind: f.kind });
         const resolved = await store.resolveVanished(em(), input.runId, scan.examined, saved.map((f) => f.id));
         await store.saveRunProgress(em(), input.runId, { checked: scan.checked, matched: scan.matched });
-        const repairs = saved
-          .filter((f) => f.action !== 'none' && !(f.actionOutcome && FINAL_OUTCOMES.has(f.actionOutcome)))
-          .slice(0, MAX_REPAIRS_PER_RUN)
-          .map((f): RepairTask => ({ findingId: f.id, kind: f.kind as FindingKind, action: f.action, orderId: f.orderId, paymentIntentId: f.providerReference, isNew: f.isNew }));
+        const repairs = repairsToDo(saved);
         deps.logger.info({ runId: input.runId, checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, findings: saved.length, repairs: repairs.length, resolved }, 'reconciliation scan done');
         const stranded = await findStrandedCandidates(em(), opts.graceMs);
         return { checked: scan.checked, matched: scan.matched, inFlight: scan.inFlight, newFindings: saved.filter((f) => f.isNew).length, reobserved: saved.filter((f) => !f.isNew).length, resolved, repairs, stranded };
       });
     },
 
-    /**
-     * Right before a repair: reloads the order and the intent and re-applies the rules (no
-     * grace), so a checkout that moved on in the meantime is never touched. For a
-     * signal_workflow repair it also writes the provider's state into the ledger (source
-     * 'reconciliation', event id `reconciliation:<pi>:<status>`), as the webhook intake would have.
-     */
+    /** Right before a repair: is it still due on a fresh look at the order and the intent? (src/reconciliation/repairs.ts) */
     async checkReconciliationRepair(input: { findingId: number; capturedPolicy?: CapturedPolicy }): Promise<RepairCheck> {
-      return timed(deps, 'checkReconciliationRepair', async () => {
-        const f = await store.findingById(em(), input.findingId);
-        if (!f) return { proceed: false, reason: 'finding_not_found' };
-        if (f.resolvedAt) return { proceed: false, reason: 'already_resolved' };
-        const c = await loadCase(em(), provider(), { orderId: f.orderId, paymentIntentId: f.providerReference });
-        const fresh = classify(c, { now: Date.now(), graceMs: 0, capturedPolicy: policy(input.capturedPolicy) });
-        const same = fresh.outcome === 'findings' ? fresh.findings.find((d) => d.kind === f.kind) : undefined;
-        if (!same) return { proceed: false, reason: 'no_longer_applies' };
-        const update = same.details.update as PaymentUpdate | undefined;
-        if (same.action === 'signal_workflow' && update && c.intent) {
-          await payments.recordPaymentInteraction(em(), {
-            orderId: c.orderId!, provider: provider().name, providerEventId: update.providerEventId, type: update.type, source: 'reconciliation',
-            providerReference: c.intent.id, amount: c.intent.amount, currency: c.intent.currency, providerStatus: c.intent.status,
-            paymentStatus: paymentStatusForIntent(c.intent), capturedAmount: c.intent.amountReceived, refundedAmount: c.intent.amountRefunded,
-            payload: { reconciliationRunId: f.runId, findingId: f.id },
-          });
-        }
-        const ownIntent = !c.payment?.providerReference || !same.providerReference || c.payment.providerReference === same.providerReference;
-        return { proceed: true, action: same.action, orderId: same.orderId, paymentIntentId: same.providerReference, update, ownIntent, amount: c.payment?.amount ?? c.order?.totalAmount };
-      });
+      return timed(deps, 'checkReconciliationRepair', () => checkRepair(repairDeps(), input.findingId, policy(input.capturedPolicy)));
     },
 
     /** ledger_missing_refund / ledger_missing_event: writes the missing ledger rows and moves our payments row forward. */
     async backfillReconciliationLedger(input: { findingId: number }): Promise<{ outcome: string; rows: number }> {
-      return timed(deps, 'backfillReconciliationLedger', async () => {
-        const f = await store.findingById(em(), input.findingId);
-        if (!f || f.resolvedAt) return { outcome: 'already_resolved', rows: 0 };
-        const intent = f.providerReference ? await provider().retrieve(f.providerReference) : undefined;
-        if (!intent) return { outcome: 'no_longer_applies', rows: 0 };
-        const orderId = f.orderId ?? intent.orderId ?? null;
-        const common = {
-          orderId: orderId as string, provider: provider().name, source: 'reconciliation' as const, providerReference: intent.id, currency: intent.currency,
-          payload: { reconciliationRunId: f.runId, findingId: f.id } as Record<string, unknown>,
-        };
-        let rows = 0;
-        const details = f.details ?? {};
-        const refunds = (details.refunds as { id: string; amount: number }[] | undefined) ?? [];
-        const events = (details.events as { id: string; type: string; status?: string }[] | undefined) ?? [];
-        for (const r of refunds) {
-          const res = await payments.recordPaymentInteraction(em(), { ...common, providerEventId: r.id, type: 'refund.succeeded', amount: r.amount, providerStatus: 'succeeded', payload: { ...common.payload, refundId: r.id } });
-          if (res.recorded) rows++;
-        }
-        for (const e of events) {
-          const res = await payments.recordPaymentInteraction(em(), { ...common, providerEventId: e.id, type: e.type, amount: intent.amount, providerStatus: e.status ?? null, payload: { ...common.payload, eventId: e.id } });
-          if (res.recorded) rows++;
-        }
-        // Finally bring the payments row to the provider's state (forward only).
-        const res = await payments.recordPaymentInteraction(em(), {
-          ...common, providerEventId: reconciliationEventId(intent.id, `${intent.status}:${intent.amountReceived}:${intent.amountRefunded}`), type: 'payment_intent.reconciled',
-          amount: intent.amount, providerStatus: intent.status, paymentStatus: paymentStatusForIntent(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,
-        });
-        if (res.recorded) rows++;
-        return { outcome: 'backfilled', rows };
-      });
+      return timed(deps, 'backfillReconciliationLedger', () => backfillLedger(repairDeps(), input.findingId));
     },
 
-    /**
-     * An order whose workflow is closed (the caller checked) but which is not settled, or a
-     * settled order still holding stock: records the finding and repairs it directly —
-     * provider truth first (void, or refund when the money was captured), the stock back,
-     * the order CANCELLED; a CONFIRMED order holding stock is flagged for a human.
-     */
+    /** Settles (or flags) an order whose workflow is closed although the order is not settled. */
     async repairStrandedOrder(input: { runId: string; orderId: string }): Promise<{ outcome: string; kind?: string }> {
       return timed(deps, 'repairStrandedOrder', async () => {
-        const c = await strandedNow(em(), input.orderId);
-        if (!c) return { outcome: 'no_longer_applies' };
-        const kind: FindingKind = c.reason === 'unsettled' ? 'stranded_order' : 'held_stock_settled_order';
-        const action: RepairAction = c.reason === 'unsettled' ? 'settle_order' : c.status === 'CONFIRMED' ? 'flag_order' : 'release_stock';
-        const [f] = await store.saveFindings(em(), input.runId, [{
-          kind, orderId: c.orderId, providerReference: null, ourAmount: null, providerAmount: null, currency: null, ourStatus: c.status, providerStatus: null,
-          action, needsHuman: action === 'flag_order', details: { reason: c.reason, workflow: 'closed' },
-        }]);
-        if (f?.isNew) deps.metrics.reconciliationFindings.inc({ kind });
-        const svc: OrderServiceDeps = { logger: deps.logger, metrics: deps.metrics, redis: deps.redis, redisConfig: deps.config?.redis };
-        let outcome: string;
-        if (action === 'settle_order') {
-          const pay = createPaymentActivities(deps);
-          const v = await pay.voidPayment({ orderId: c.orderId });
-          if (v.outcome === 'already_captured') await pay.refundPayment({ orderId: c.orderId, paymentIntentId: v.paymentIntentId });
-          await releaseStock(em(), c.orderId);
-          await transitionOrder(em(), svc, {
-            orderId: c.orderId, to: 'CANCELLED', dedupeKey: 'to:CANCELLED', actor: 'reconciliation', reason: 'the order workflow ended without settling the order',
-            failure: { code: 'cancelled', message: 'The checkout ended without settling the order; reconciliation cancelled it' },
-          });
-          outcome = v.outcome === 'already_captured' ? 'refunded_and_cancelled' : 'cancelled';
-        } else if (action === 'release_stock') {
-          const r = await releaseStock(em(), c.orderId);
-          outcome = r.released > 0 ? 'released' : 'noop';
-        } else {
-          await flagOrder(em(), svc, { orderId: c.orderId, attention: 'needs_human', reason: 'reconciliation: a CONFIRMED order still holds a reservation', dedupeKey: `reconciliation:${kind}:needs_human`, actor: 'reconciliation' });
-          outcome = 'flagged';
-        }
-        if (f) await store.recordRepair(em(), { findingId: f.id, outcome, resolved: action !== 'flag_order', needsHuman: action === 'flag_order' });
+        const orders = { logger: deps.logger, metrics: deps.metrics, redis: deps.redis, redisConfig: deps.config?.redis };
+        const { outcome, kind, newFinding } = await repairStrandedOrder({ ...repairDeps(), orders }, input.runId, input.orderId);
+        if (!kind) return { outcome };
+        if (newFinding) deps.metrics.reconciliationFindings.inc({ kind });
         deps.metrics.reconciliationRepairs.inc({ kind, outcome });
         return { outcome, kind };
       });

@@ -8,6 +8,7 @@
 //
 //   node bench/checkout.ts [--orders 40] [--concurrency 4]
 import { parseArgs } from 'node:util';
+import { createCheckoutClient, type Order } from '../client/src/index.ts';
 import { markdownTable, progress, round, summarize, writeReport } from './lib/report.ts';
 import { benchToken, startBenchStack } from './lib/stack.ts';
 
@@ -20,6 +21,8 @@ const SETTLED = ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED', 'AWAITI
 const stack = await startBenchStack();
 const { base } = stack;
 const stopStack = stack.stop;
+// The typed client (client/), plain mode: no Request object per call (bench/client-overhead.ts).
+const api = createCheckoutClient({ baseUrl: base, plain: true });
 
 try {
   const token = (sub: string) => benchToken(sub);
@@ -32,7 +35,7 @@ try {
   const health: number[] = [];
   await pool(200, CONCURRENCY, async () => {
     const t0 = performance.now();
-    await fetch(`${base}/healthz`).then((r) => r.text());
+    await api.GET('/healthz');
     health.push(performance.now() - t0);
   }, 'GET /healthz');
 
@@ -72,21 +75,25 @@ try {
   console.log(`\nreport: ${files.join(', ')}`);
 
   async function placeOrder(key: string, mode: 'wait' | 'poll') {
-    const auth = `Bearer ${await token(`bench-${key}`)}`;
+    const headers = { authorization: `Bearer ${await token(`bench-${key}`)}` };
     const t0 = performance.now();
-    const res = await fetch(`${base}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json', 'idempotency-key': key, ...(mode === 'wait' ? { prefer: 'wait=30' } : {}) },
-      body: JSON.stringify({ items: [{ sku: SKUS[Math.floor(Math.random() * SKUS.length)], quantity: 1 }], paymentMethod: 'pm_card_visa' }),
+    let acceptMs = NaN;
+    const placed = await api.POST('/v1/orders', {
+      params: { header: { 'idempotency-key': key, ...(mode === 'wait' ? { prefer: 'wait=30' } : {}) } },
+      headers,
+      body: { items: [{ sku: SKUS[Math.floor(Math.random() * SKUS.length)], quantity: 1 }], paymentMethod: 'pm_card_visa' },
+      // Accepted = the answer's status line and headers are in, as fetch() resolves (the body is read after).
+      middleware: [{ onResponse: () => { acceptMs = performance.now() - t0; } }],
     });
-    const acceptMs = performance.now() - t0;
-    let order = (await res.json()) as { id: string; status: string };
-    if (res.status >= 300) throw new Error(`POST /v1/orders → ${res.status}: ${JSON.stringify(order)}`);
+    if (!placed.data) throw new Error(`POST /v1/orders → ${placed.response.status}: ${JSON.stringify(placed.error)}`);
+    let order: Order = placed.data;
     let requests = 1;
     while (!SETTLED.includes(order.status)) {
       if (mode === 'wait') throw new Error(`order ${order.id} not settled after Prefer: wait=30`);
       await new Promise((r) => setTimeout(r, 500));
-      order = (await (await fetch(`${base}/v1/orders/${order.id}`, { headers: { authorization: auth } })).json()) as typeof order;
+      const read = await api.GET('/v1/orders/{id}', { params: { path: { id: order.id } }, headers });
+      if (!read.data) throw new Error(`GET /v1/orders/${order.id} → ${read.response.status}: ${JSON.stringify(read.error)}`);
+      order = read.data;
       requests += 1;
     }
     if (order.status !== 'CONFIRMED') throw new Error(`order ${order.id} ended ${order.status}`);

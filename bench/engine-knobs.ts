@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { resolveBinary } from '../src/infra/binaries.ts';
+import { resolveBinary } from '../scripts/lib/binaries.ts';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../scripts/lib/stack.ts';
 import { freePort } from '../scripts/lib/net.ts';
 import * as activities from './skeleton/activities.ts';

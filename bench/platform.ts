@@ -25,7 +25,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { orderIdFor } from '../src/orders/ids.ts';
 import { barChartSvg, markdownTable, round, summarize } from './lib/report.ts';
-import { benchToken, coresUsed, cpuSeconds, processRss, startBenchStack } from './lib/stack.ts';
+import { apiClient, byStatus, closedLoop, count, drain as drainOrders, loadAverage, openLoop, pendingCount as pendingOrders, say } from './lib/load.ts';
+import { coresUsed, cpuSeconds, processRss, startBenchStack } from './lib/stack.ts';
 import * as skeletonActivities from './skeleton/activities.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, quick: { type: 'boolean', default: false } } });
@@ -36,97 +37,23 @@ const CLIENTS = 24;
 const SKUS = ['OUT-BOTTLE-03', 'CMP-MOUSE-03', 'AUD-EARBUDS-02', 'HOM-LAMP-03'];
 const BENCH_DIR = import.meta.dirname;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startBenchStack({}, 'checkout_bench_platform');
 const { base, env } = stack;
 const db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
-let ordersPlaced = 0;
+// Orders are placed and read through the typed client (client/), in its plain mode: fetch()
+// gets the URL and init directly, no Request object per call (bench/client-overhead.ts).
+const load = apiClient(base);
+const { api, tokenOf, timed, bearer, healthz } = load;
+const placeOrder = (customer: string, key: string, opts: { sku?: string; wait?: number; timeoutMs?: number } = {}) =>
+  load.placeOrder(customer, key, opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], opts);
+const drain = (label: string, timeoutMs?: number) => drainOrders(db, label, timeoutMs);
 
-type Res = { status: number; ms: number; body: any; etag?: string; error?: string };
-const tokens = new Map<string, Promise<string>>();
-const tokenOf = (sub: string, roles?: string[]) => {
-  const k = `${sub}:${roles?.join(',') ?? ''}`;
-  if (!tokens.has(k)) tokens.set(k, benchToken(sub, roles));
-  return tokens.get(k)!;
-};
-
-async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Res> {
-  const t0 = performance.now();
-  try {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 35_000),
-    });
-    const text = await r.text();
-    return { status: r.status, ms: performance.now() - t0, body: text ? JSON.parse(text) : undefined, etag: r.headers.get('etag') ?? undefined };
-  } catch (err) {
-    return { status: 0, ms: performance.now() - t0, body: undefined, error: (err as Error).name };
-  }
-}
-
-async function placeOrder(customer: string, key: string, opts: { sku?: string; wait?: number; timeoutMs?: number } = {}): Promise<Res & { customer: string; key: string }> {
-  ordersPlaced += 1;
-  const r = await call('POST', '/v1/orders', {
-    token: await tokenOf(customer),
-    headers: { 'idempotency-key': key, ...(opts.wait ? { prefer: `wait=${opts.wait}` } : {}) },
-    body: { items: [{ sku: opts.sku ?? SKUS[Math.floor(Math.random() * SKUS.length)], quantity: 1 }], paymentMethod: 'pm_card_visa' },
-    timeoutMs: opts.timeoutMs,
-  });
-  return { ...r, customer, key };
-}
-
-/** Fires fn at a fixed rate for `seconds` (open loop: a slow answer does not slow the arrivals). */
-async function openLoop<T>(rate: number, seconds: number, fn: (i: number) => Promise<T>, label: string): Promise<T[]> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const start = performance.now();
-  const out: Promise<T>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await sleep(wait);
-    out.push(fn(i));
-    if (i % Math.max(1, Math.round(rate * 5)) === 0) say(`  ${label}: ${i}/${total} sent`);
-  }
-  return Promise.all(out);
-}
-
-/** `clients` loops calling fn back to back for `seconds`; returns results that finished inside the window. */
-async function closedLoop<T>(clients: number, seconds: number, fn: (client: number, i: number) => Promise<T>): Promise<{ results: T[]; seconds: number }> {
-  const end = performance.now() + seconds * 1000;
-  const results: T[] = [];
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    for (let i = 0; performance.now() < end; i++) {
-      const r = await fn(c, i);
-      if (performance.now() <= end) results.push(r);
-    }
-  }));
-  return { results, seconds: (Math.min(performance.now(), end) - t0) / 1000 };
-}
-
-const pendingCount = async () => Number((await db.query("select count(*) as n from orders where status = 'PENDING'")).rows[0].n);
-async function drain(label: string, timeoutMs = 600_000): Promise<number> {
-  const t0 = performance.now();
-  for (let last = -1; ;) {
-    const n = await pendingCount();
-    if (n === 0) return (performance.now() - t0) / 1000;
-    if (n !== last) say(`  ${label}: ${n} orders still in flight`);
-    last = n;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${label}: ${n} orders did not settle in ${timeoutMs / 1000} s`);
-    await sleep(500);
-  }
-}
-
-const count = <T>(xs: T[], pred: (x: T) => boolean) => xs.filter(pred).length;
-const byStatus = (rs: Res[]) => rs.reduce<Record<string, number>>((m, r) => ({ ...m, [String(r.status)]: (m[String(r.status)] ?? 0) + 1 }), {});
 
 /** The Temporal server's own request counters (service_requests by operation). */
 async function temporalServerRequests(metricsUrl: string | undefined): Promise<Record<string, number> | undefined> {
   if (!metricsUrl) return undefined;
+  // Temporal's own metrics endpoint, not the checkout API: plain fetch.
   const text = await fetch(metricsUrl).then((r) => r.text(), () => '');
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
@@ -157,11 +84,10 @@ function engineCost(history: temporal.api.history.v1.IHistory) {
   return { events: upTo.length, workflowTasks: m((e) => e.workflowTaskCompletedEventAttributes), actions, totalActions: Object.values(actions).reduce((a, b) => a + b, 0) };
 }
 
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const report: Record<string, unknown> = { loadAverageAtStart: loadAverage(), machine: '2 cores, 24 GiB; every process of the stack, Postgres, Redis and the load generator share them', quick: QUICK };
 try {
   const ops = await tokenOf('bench-ops', ['ops', 'finance']);
-  for (const sku of SKUS) await call('PUT', `/v1/admin/inventory/${sku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
+  for (const sku of SKUS) await api.PUT('/v1/admin/inventory/{sku}', { params: { path: { sku } }, headers: bearer(ops), body: { warehouse: 'AMS-1', onHand: 1_000_000 } });
   const rssStart0 = processRss(stack.pid);
   say('warm-up (30 orders)');
   await Promise.all(Array.from({ length: 30 }, (_, i) => placeOrder(`warm-${i % 6}`, `warm-${randomUUID()}`, { wait: 30 })));
@@ -215,7 +141,7 @@ try {
   say(`R2: open loop ${round(r2Rate, 1)} orders/s for ${SECONDS} s + GET /healthz 20/s`);
   const [r2Orders, r2Health] = await Promise.all([
     openLoop(r2Rate, SECONDS, (i) => placeOrder(`r2-${i % 20}`, `r2-${i}-${randomUUID()}`), 'R2 orders'),
-    openLoop(20, SECONDS, () => call('GET', '/healthz'), 'R2 healthz'),
+    openLoop(20, SECONDS, healthz, 'R2 healthz'),
   ]);
   const r2a = summarize(r2Orders.filter((r) => r.status === 202).map((r) => r.ms));
   const r2h = summarize(r2Health.filter((r) => r.status === 200).map((r) => r.ms));
@@ -238,8 +164,8 @@ try {
   const readerTokens = await Promise.all(readers.map((r) => tokenOf(r.customer)));
   const before = await temporalServerRequests(metricsUrl);
   const [reads, r5Health] = await Promise.all([
-    openLoop(500, QUICK ? 4 : 10, async (i) => call('GET', `/v1/orders/${readers[i % readers.length].body.id}`, { token: readerTokens[i % readers.length] }), 'R5 reads'),
-    openLoop(20, QUICK ? 4 : 10, () => call('GET', '/healthz'), 'R5 healthz'),
+    openLoop(500, QUICK ? 4 : 10, (i) => timed((signal) => api.GET('/v1/orders/{id}', { params: { path: { id: readers[i % readers.length].body.id } }, headers: bearer(readerTokens[i % readers.length]), signal })), 'R5 reads'),
+    openLoop(20, QUICK ? 4 : 10, healthz, 'R5 healthz'),
   ]);
   const after = await temporalServerRequests(metricsUrl);
   // What a read of an order could ask Temporal (nothing else runs meanwhile: the previous phase drained).
@@ -262,7 +188,7 @@ try {
       let etag = placed.etag!;
       for (let n = 0; n < 10; n++) {
         const sent = performance.now();
-        const r = await call('GET', `/v1/orders/${placed.body.id}`, { token, headers: { 'if-none-match': etag, prefer: 'wait=10' } });
+        const r = await timed((signal) => api.GET('/v1/orders/{id}', { params: { path: { id: placed.body.id }, header: { 'if-none-match': etag, prefer: 'wait=10' } }, headers: bearer(token), signal }));
         const arrived = performance.now();
         if (r.status !== 200) break;
         // Only a change published while the request was waiting measures the wake-up.
@@ -279,8 +205,8 @@ try {
 
   // ---- R3: the flash sale ---------------------------------------------------------------------------
   const flashSku = `BENCH-FLASH-${Date.now()}`;
-  await call('PUT', `/v1/admin/products/${flashSku}`, { token: ops, body: { name: 'Flash sale item', description: 'only 100', price: { amount: 4999, currency: 'USD' }, category: 'home', brand: 'acme', active: true } });
-  await call('PUT', `/v1/admin/inventory/${flashSku}`, { token: ops, body: { warehouse: 'AMS-1', onHand: 100 } });
+  await api.PUT('/v1/admin/products/{sku}', { params: { path: { sku: flashSku } }, headers: bearer(ops), body: { name: 'Flash sale item', description: 'only 100', price: { amount: 4999, currency: 'USD' }, category: 'home', brand: 'acme', active: true } });
+  await api.PUT('/v1/admin/inventory/{sku}', { params: { path: { sku: flashSku } }, headers: bearer(ops), body: { warehouse: 'AMS-1', onHand: 100 } });
   await Promise.all(Array.from({ length: 100 }, (_, i) => tokenOf(`flash-${i}`)));
   say('R3: 1,000 concurrent POSTs from 100 customers for 100 units');
   const flashT0 = Date.now();
@@ -313,16 +239,16 @@ try {
     const rs = await openLoop(rate, SECONDS, (i) => placeOrder(`r7-${x}-${i % 40}`, `r7-${x}-${i}-${randomUUID()}`, { timeoutMs: 10_000 }), `R7 ${x}×`);
     const t1 = new Date();
     const settledIn = Number((await db.query("select count(*) as n from orders where settled_at between $1 and $2 and status = 'CONFIRMED'", [t0, t1])).rows[0].n);
-    const peakInFlight = await pendingCount();
+    const peakInFlight = await pendingOrders(db);
     const drainS = await drain(`R7 ${x}×`, 900_000);
     r7.push({ load: `${x}×`, offered: rate, answers: byStatus(rs), timeouts: count(rs, (r) => r.status === 0), acceptP99: summarize(rs.filter((r) => r.status === 202).map((r) => r.ms)).p99, completedPerSecond: settledIn / ((t1.getTime() - t0.getTime()) / 1000), inFlightAtEnd: peakInFlight, drainSeconds: drainS });
   }
 
   // ---- soak to N orders, then RSS -----------------------------------------------------------------------
   const rssBefore = processRss(stack.pid);
-  if (ordersPlaced < TARGET_ORDERS) {
-    say(`soak: ${TARGET_ORDERS - ordersPlaced} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
-    let left = TARGET_ORDERS - ordersPlaced;
+  if (load.placed < TARGET_ORDERS) {
+    say(`soak: ${TARGET_ORDERS - load.placed} more orders (closed loop, ${CLIENTS} clients) to reach ${TARGET_ORDERS}`);
+    let left = TARGET_ORDERS - load.placed;
     await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
       for (let i = 0; left > 0; i++) {
         left -= 1;
@@ -333,9 +259,10 @@ try {
     await drain('soak');
   }
   const rssAfter = processRss(stack.pid);
-  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced } };
+  report.R7 = { phases: r7, rss: { start: rssStart0, beforeSoak: rssBefore, after: rssAfter, ordersPlaced: load.placed } };
 
   // ---- R6: provider traffic as the sandbox saw it ----------------------------------------------------
+  // The payment sandbox's own endpoint, not the checkout API: plain fetch.
   const stats = await fetch(`${env.STRIPE_API_BASE}/_sandbox/stats`).then((r) => r.json()) as { requests: number; rateLimited: number; rateLimitPerSecond: number | null; peakPerSecond: number };
   report.R6 = { peakPerSecond: stats.peakPerSecond, limit: stats.rateLimitPerSecond, requests: stats.requests, rateLimited: stats.rateLimited };
 

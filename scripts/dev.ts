@@ -7,18 +7,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfig, type Config } from '../src/infra/config.ts';
-import { MissingBinaryError, PROJECT_ROOT, resolveBinary } from '../src/infra/binaries.ts';
+import { ConfigError, loadConfig, redactUrl as redact, type Config } from '../src/infra/config.ts';
+import { MissingBinaryError, PROJECT_ROOT, resolveBinary } from './lib/binaries.ts';
 import { ensureDatabase } from '../src/infra/database.ts';
 import { initOrm } from '../src/orm.ts';
 import { connectClient } from '../src/infra/temporal.ts';
-import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from './lib/demo-catalog.ts';
 import { bold, dim, paint } from './lib/pretty.ts';
 import { busyPorts, httpStatus, waitUntil, WaitAborted } from './lib/net.ts';
-import { isLocalAddress, planStack, SKIPPABLE, type PlannedProcess, type StackPlan } from './lib/stack.ts';
+import { isLocalAddress, MAX_REPLICAS, parseScale, planStack, SKIPPABLE, type PlannedProcess, type PoolName, type StackPlan } from './lib/stack.ts';
 import { Supervisor, alive, type Child } from './lib/supervisor.ts';
 
-const HELP = `Usage: npm run dev [-- --skip <names>]
+const HELP = `Usage: npm run dev [-- [--skip <names>] [--scale <pool>=<n>,…]]
 
 Starts the checkout platform locally: Temporal dev server (Web UI), Postgres migrations and the
 demo catalog, the payment sandbox, one process per worker pool and the API. Ctrl-C stops it all.
@@ -26,6 +26,8 @@ demo catalog, the payment sandbox, one process per worker pool and the API. Ctrl
 Options:
   --skip <names>  comma-separated parts not to start (${SKIPPABLE.join(', ')}),
                   e.g. to run the API from your debugger: npm run dev -- --skip api
+  --scale <p>=<n> run n worker processes (replicas, 1–${MAX_REPLICAS}) of pool p on its one task
+                  queue, e.g. npm run dev -- --scale payments=3,inventory=2 (docs/scaling.md)
   -h, --help      this text
 
 Configuration comes from the environment (see .env.example); the usual ones:
@@ -54,17 +56,6 @@ function printProblem(message: string, fix?: string): void {
   process.stderr.write(`\n${paint('✖', '\x1b[31m', colour)} ${bold(message, colour)}${fix ? `\n  → ${fix}` : ''}\n\n`);
 }
 
-/** postgres://user:secret@host/db → postgres://user:***@host/db */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 function causeOf(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length) return causeOf(err.errors[0]);
   const e = err as { code?: string; message?: string };
@@ -74,10 +65,10 @@ function causeOf(err: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Preparation: nothing below starts a process; every failure is a Problem.
 
-function parseCli(argv: string[]): Set<string> {
+function parseCli(argv: string[]): { skip: Set<string>; scale: Partial<Record<PoolName, number>> } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { skip: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    parsed = parseArgs({ args: argv, options: { skip: { type: 'string', multiple: true }, scale: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (err) {
     throw new Problem(`Bad arguments: ${(err as Error).message}`, 'Run `npm run dev -- --help`.');
   }
@@ -88,7 +79,15 @@ function parseCli(argv: string[]): Set<string> {
   const skip = new Set((parsed.values.skip ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
   const unknown = [...skip].filter((s) => !(SKIPPABLE as readonly string[]).includes(s));
   if (unknown.length) throw new Problem(`Unknown name for --skip: ${unknown.join(', ')}`, `Use any of: ${SKIPPABLE.join(', ')}.`);
-  return skip;
+  let scale: Partial<Record<PoolName, number>>;
+  try {
+    scale = parseScale(parsed.values.scale ?? []);
+  } catch (err) {
+    throw new Problem(`Bad --scale: ${(err as Error).message}`, 'Give <pool>=<replicas>, comma-separated, e.g. npm run dev -- --scale payments=3.');
+  }
+  const skippedButScaled = Object.keys(scale).filter((p) => skip.has(p) || skip.has('workers'));
+  if (skippedButScaled.length) throw new Problem(`--scale and --skip both name ${skippedButScaled.join(', ')}`, 'Drop one of them.');
+  return { skip, scale };
 }
 
 function readConfig(): Readonly<Config> {
@@ -244,7 +243,7 @@ function banner(plan: StackPlan, config: Readonly<Config>, seeded: string): stri
 }
 
 async function main(): Promise<void> {
-  const skip = parseCli(process.argv.slice(2));
+  const { skip, scale } = parseCli(process.argv.slice(2));
   const config = readConfig();
   // A Temporal already answering on the local address (e.g. `docker compose --profile infra up -d`)
   // is used as it is. Not when a previous run left its own dev server behind: that one is cleaned up.
@@ -253,7 +252,7 @@ async function main(): Promise<void> {
     skip.add('temporal');
     console.log(`Temporal already answers at ${config.temporal.address}: using it instead of starting a dev server.`);
   }
-  const plan = planStack({ config, root: PROJECT_ROOT, env: process.env, nodePath: process.execPath, temporalBin: temporalBinary(config, skip), skip });
+  const plan = planStack({ config, root: PROJECT_ROOT, env: process.env, nodePath: process.execPath, temporalBin: temporalBinary(config, skip), skip, scale });
   const prefixWidth = Math.max(3, ...plan.processes.map((p) => p.name.length));
   let stopping: Promise<never> | undefined;
   const stateFile = join(plan.dataDir, 'dev-stack.json');

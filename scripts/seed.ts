@@ -1,7 +1,7 @@
 // npm run seed — loads the demo catalog (idempotent).
 import { loadConfig } from '../src/infra/config.ts';
 import { initOrm } from '../src/orm.ts';
-import { seedDemoCatalog } from '../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from './lib/demo-catalog.ts';
 
 const config = loadConfig();
 // Demo data never goes into a production database, whatever runs this script.

@@ -8,7 +8,7 @@ import type { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { loadConfig } from '../src/infra/config.ts';
 import { connectClient } from '../src/infra/temporal.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../src/contracts/index.ts';
 
 type IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 // Values of temporal.api.enums.v1.IndexedValueType (the proto package is not a direct dependency).

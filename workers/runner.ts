@@ -2,10 +2,10 @@
 // given connection (tests run them in-process); `runWorkerProcess` is a process entry:
 // config once → Temporal runtime with Prometheus telemetry (before any connection) → pino as
 // the Temporal logger → Postgres/Redis/provider → Workers → /metrics + /healthz → SIGTERM drain.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Client } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, redactUrl, type Config } from '../src/infra/config.ts';
@@ -14,15 +14,16 @@ import { createMetrics, serveMetrics, type Metrics } from '../src/infra/metrics.
 import { initOrm } from '../src/orm.ts';
 import { createRedis, type Redis } from '../src/infra/redis.ts';
 import { connectWorker } from '../src/infra/temporal.ts';
+import { startTracing, tracedBundlePath, type Tracing } from '../src/infra/tracing.ts';
 import { dataConverterFor } from '../src/infra/payload-codec.ts';
 import { Lifecycle, fatal } from '../src/infra/lifecycle.ts';
 import type { PaymentProvider } from '../src/payments/provider.ts';
-import { TASK_QUEUES, type PoolName } from '../workflows/contracts.ts';
 import { createInventoryActivities } from '../activities/inventory.ts';
 import { createOrderActivities } from '../activities/orders.ts';
 import { createPaymentActivities } from '../activities/payments.ts';
 import { createReconciliationActivities } from '../activities/reconciliation.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
+import { TASK_QUEUES, type PoolName } from '../src/contracts/index.ts';
 
 export const POOLS = Object.keys(TASK_QUEUES) as PoolName[];
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -32,10 +33,10 @@ export interface PoolWorkerDeps extends ActivityDeps {
   connection: NativeConnection;
   /** Defaults to config.temporal.namespace. */
   namespace?: string;
-  /** A Temporal client, for activities that need one (none of today's do; the test stack passes its own). */
-  client?: Client;
   /** Pre-bundled workflow code (production and tests); otherwise workflowsPath is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Tracing interceptors and the workflow span sink (src/infra/tracing.ts); absent = untraced. */
+  tracing?: Tracing;
   /** A seam for tests (fault injection) and instrumentation: wraps a pool's activities. */
   wrapActivities?: (pool: PoolName, activities: Record<string, (...args: any[]) => Promise<unknown>>) => Record<string, (...args: any[]) => Promise<unknown>>;
 }
@@ -59,13 +60,15 @@ export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOp
     shutdownGraceTime: config.worker.shutdownGraceMs,
     // Every payload the worker sends is encrypted; plain ones (old histories) still decode.
     dataConverter: dataConverterFor(config.codec),
+    ...deploymentOptions(config),
+    ...(deps.tracing?.enabled ? { interceptors: deps.tracing.workerInterceptors, sinks: deps.tracing.workerSinks } : {}),
   };
   switch (pool) {
     case 'checkout':
       // Workflow code only: no activities are registered on this queue.
       return {
         ...base,
-        ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : config.temporal.workflowBundlePath ? { workflowBundle: { codePath: config.temporal.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+        ...workflowCode(deps),
         maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       };
     case 'inventory':
@@ -81,6 +84,33 @@ export function workerOptionsFor(pool: PoolName, deps: PoolWorkerDeps): WorkerOp
         maxTaskQueueActivitiesPerSecond: config.worker.paymentsMaxPerSecond,
       };
   }
+}
+
+/**
+ * The workflow code: a given bundle, the prebuilt one (WORKFLOW_BUNDLE_PATH), or bundled now.
+ * Traced workers need the workflow interceptors inside the bundle, so they take the traced
+ * variant of a prebuilt bundle (scripts/bundle-workflows.ts writes both).
+ */
+function workflowCode(deps: PoolWorkerDeps): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (deps.workflowBundle) return { workflowBundle: deps.workflowBundle };
+  const path = deps.config.temporal.workflowBundlePath;
+  if (!path) return { workflowsPath: WORKFLOWS_PATH };
+  if (!deps.tracing?.enabled) return { workflowBundle: { codePath: path } };
+  const traced = tracedBundlePath(path);
+  if (!existsSync(traced)) throw new Error(`tracing is on, but the traced workflow bundle ${traced} does not exist: build both with \`node scripts/bundle-workflows.ts ${path}\`, or unset WORKFLOW_BUNDLE_PATH to bundle at start`);
+  return { workflowBundle: { codePath: traced } };
+}
+
+/**
+ * Worker Versioning (docs/deploys.md): with TEMPORAL_DEPLOYMENT_NAME + TEMPORAL_BUILD_ID every
+ * worker of a release joins one Worker Deployment Version, and work reaches it only once the
+ * version is made current (or ramping). The default behaviour is TEMPORAL_VERSIONING_BEHAVIOR
+ * (auto_upgrade while the checkout holds its 30-day aftercare); reconciliation is pinned.
+ */
+export function deploymentOptions(config: Readonly<Config>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const d = config.temporal.deployment;
+  if (!d) return {};
+  return { workerDeploymentOptions: { version: { deploymentName: d.name, buildId: d.buildId }, useWorkerVersioning: true, defaultVersioningBehavior: d.behavior } };
 }
 
 /** Creates one Worker per pool on the given connection (not yet running). */
@@ -134,6 +164,16 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
   const lifecycle = new Lifecycle(logger);
   let ready = false;
 
+  // Before the pool, the Redis client and the provider exist (it patches their libraries);
+  // flushed last at shutdown.
+  let tracing: Tracing;
+  try {
+    tracing = await startTracing(config, `worker-${pools.join('-')}`);
+  } catch (err) {
+    fatal(logger, `Cannot start tracing (OTEL_TRACES_EXPORTER=${config.tracing.exporter}).`, err);
+  }
+  lifecycle.onStop('tracing', () => tracing.shutdown());
+
   // Must come before any connection is made.
   Runtime.install({
     logger: temporalLogger(logger),
@@ -173,7 +213,7 @@ export async function runWorkerProcess(poolNames?: readonly string[], opts: RunW
 
   let workers: Worker[];
   try {
-    workers = await createPoolWorkers(pools, { orm, logger, metrics, redis, provider, config, connection });
+    workers = await createPoolWorkers(pools, { orm, logger, metrics, redis, provider, config, connection, tracing });
   } catch (err) {
     fatal(logger, `Could not start the ${pools.join(', ')} worker(s).`, err);
   }

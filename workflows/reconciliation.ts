@@ -13,15 +13,15 @@ import {
   patched,
   proxyActivities,
   setCurrentDetails,
+  setWorkflowOptions,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders.ts';
 import type { PaymentActivities } from '../activities/payments.ts';
 import type { RepairTask, ReconciliationActivities } from '../activities/reconciliation.ts';
-import { TASK_QUEUES, orderWorkflowId, type ReconciliationInput, type ReconciliationSummary } from './contracts.ts';
-import { paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from './messages.ts';
-import { SA } from './search-attributes.ts';
+import { SA, TASK_QUEUES, orderWorkflowId, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal, type ReconciliationInput, type ReconciliationSummary } from '../src/contracts/index.ts';
 
 const recon = proxyActivities<ReconciliationActivities>({
   taskQueue: TASK_QUEUES.payments,
@@ -172,3 +172,8 @@ function markVisibility(s: ReconciliationSummary): void {
     ...(s.needsHuman > 0 ? [{ key: SA.NeedsAttention, value: 'needs_human' }] : []),
   ]);
 }
+
+// Worker Versioning (docs/deploys.md): a run lasts minutes, so on versioned workers it stays on
+// the build that started it whatever the workers' default. Unversioned workers (dev, tests)
+// must not be given a behaviour: the server refuses it from them.
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}), reconciliation);

@@ -2,9 +2,9 @@
 // Compensations are retried until they succeed and are never swallowed: after a bounded
 // round of activity attempts the order is flagged (onStuck), then the round is retried on
 // a long timer — or at once when ops send retryCompensationSignal (nudge()).
-import { ActivityFailure, condition, log } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, patched } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { CompensationRecord } from './contracts.ts';
+import type { CompensationRecord } from '../src/contracts/index.ts';
 
 export type CompensationKind = CompensationRecord['kind'];
 
@@ -26,6 +26,8 @@ export interface CompensateHooks {
 
 export class Saga {
   private stack: Undo[] = [];
+  /** A compensation got stuck (onStuck ran) and no run has completed since (onRecovered owed). */
+  private stuckSinceRecovered = false;
   /** Shared with the query state, so ops can see each compensation's progress. */
   readonly records: CompensationRecord[];
 
@@ -43,10 +45,6 @@ export class Saga {
     this.stack = this.stack.filter((u) => u.kind !== kind);
   }
 
-  has(kind: CompensationKind): boolean {
-    return this.stack.some((u) => u.kind === kind);
-  }
-
   get pending(): CompensationKind[] {
     return this.stack.map((u) => u.kind);
   }
@@ -55,8 +53,14 @@ export class Saga {
   async compensate(hooks: CompensateHooks): Promise<void> {
     let stuck = false;
     for (const undo of [...this.stack].reverse()) {
-      const record: CompensationRecord = { kind: undo.kind, outcome: 'pending', attempts: 0 };
-      this.records.push(record);
+      // A run interrupted midway (the workflow was cancelled while waiting to retry) left its
+      // record unfinished: carry on with it rather than showing a stale 'failed' beside it.
+      let record = this.records.find((r) => r.kind === undo.kind && r.outcome !== 'done');
+      if (record) record.outcome = 'pending';
+      else {
+        record = { kind: undo.kind, outcome: 'pending', attempts: 0 };
+        this.records.push(record);
+      }
       for (;;) {
         record.attempts += 1;
         try {
@@ -71,6 +75,7 @@ export class Saga {
           log.error('compensation failed; will retry', { kind: undo.kind, attempts: record.attempts, error: record.lastError });
           if (!stuck) {
             stuck = true;
+            this.stuckSinceRecovered = true;
             await hooks.onStuck(undo.kind, record.lastError);
           }
           const seen = hooks.nudges();
@@ -80,6 +85,11 @@ export class Saga {
       }
       this.drop(undo.kind);
     }
-    if (stuck) await hooks.onRecovered();
+    // An earlier run that got stuck and was interrupted (workflow cancelled) owes the recovery
+    // too: its flag must not outlive the undos. Older runs forgot it; patched keeps them replayable.
+    if (stuck || (this.stuckSinceRecovered && patched('2026-12-recover-after-interrupted-compensation'))) {
+      this.stuckSinceRecovered = false;
+      await hooks.onRecovered();
+    }
   }
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { createCheckoutClient } from '../../client/src/index.ts';
 import { dropDatabase } from '../../src/infra/database.ts';
 import { freePort } from '../../scripts/lib/net.ts';
 
@@ -24,7 +25,7 @@ export interface BenchStack {
  * interrupted run (their Temporal state is gone with its data directory) would otherwise count
  * as in flight forever.
  */
-export async function startBenchStack(extraEnv: Record<string, string> = {}, dbName = 'checkout_bench_stack'): Promise<BenchStack> {
+export async function startBenchStack(extraEnv: Record<string, string> = {}, dbName = 'checkout_bench_stack', devArgs: string[] = []): Promise<BenchStack> {
   const databaseUrl = process.env.BENCH_STACK_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/${dbName}`;
   await dropDatabase(databaseUrl);
   const [api, temporal, ui, sandbox] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -45,14 +46,14 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
     DEV_METRICS_PORT_BASE: String(metricsBase),
     DEV_TEMPORAL_METRICS_PORT_BASE: String(sdkMetricsBase),
     DATABASE_URL: databaseUrl,
-    REDIS_URL: 'redis://127.0.0.1:6379/6',
+    REDIS_URL: process.env.BENCH_STACK_REDIS_URL ?? 'redis://127.0.0.1:6379/6',
     AUTH_JWT_SECRET: BENCH_SECRET,
     RATE_LIMIT_ORDERS_PER_MINUTE: '1000000',
     RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
   process.stderr.write(`starting the stack (API ${base}, Temporal ${temporal}) …\n`);
-  const child = spawn(process.execPath, ['scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['scripts/dev.ts', ...devArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
@@ -65,9 +66,10 @@ export async function startBenchStack(extraEnv: Record<string, string> = {}, dbN
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   const readyBy = Date.now() + 150_000;
+  const client = createCheckoutClient({ baseUrl: base });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the stack exited (${child.exitCode}):\n${log.slice(-3000)}`);
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+    if (await client.GET('/readyz').then((r) => r.response.ok, () => false)) break;
     if (Date.now() > readyBy) {
       await stop();
       throw new Error(`the stack was not ready in 150 s:\n${log.slice(-3000)}`);
@@ -94,21 +96,22 @@ const roleOf = (args: string) =>
   /workers\/(\w+)\.ts/.exec(args)?.[1] ?? (/src\/api\/main\.ts/.test(args) ? 'api' : /sandbox\/main\.ts/.test(args) ? 'sandbox' : /temporal/.test(args) ? 'temporal' : undefined);
 
 /**
- * CPU seconds used so far by each process of the stack (below `rootPid`), by Postgres and
- * Redis (all their processes) and by this load generator: diff two readings for a phase.
+ * CPU seconds used so far by each process of the stack (below `rootPid`, and worker processes
+ * this benchmark started itself), by Postgres and Redis (all their processes) and by this load
+ * generator: diff two readings for a phase.
  */
 export function cpuSeconds(rootPid: number): Record<string, number> {
   const rows = ps();
-  const inTree = descendants(rows, rootPid);
+  const inTree = new Set([...descendants(rows, rootPid), ...descendants(rows, process.pid)]);
   const out: Record<string, number> = {};
   const add = (k: string, pid: number) => (out[k] = (out[k] ?? 0) + ticks(pid) / 100);
   for (const r of rows) {
-    if (inTree.has(r.pid) && r.pid !== rootPid) {
+    if (r.pid === process.pid) add('load generator', r.pid);
+    else if (inTree.has(r.pid) && r.pid !== rootPid) {
       const role = roleOf(r.args);
       if (role) add(role, r.pid);
     } else if (/^postgres/.test(r.args)) add('postgres', r.pid);
     else if (/redis-server/.test(r.args)) add('redis', r.pid);
-    else if (r.pid === process.pid) add('load generator', r.pid);
   }
   return out;
 }
@@ -149,4 +152,47 @@ export function processRss(rootPid: number): Record<string, number> {
     if (name) out[name] = Math.round((out[name] ?? 0) + r.rssKb / 1024);
   }
   return out;
+}
+
+export interface PoolProcess {
+  pool: string;
+  pid: number;
+  /** prom-client /metrics and /healthz of the process. */
+  metricsUrl: string;
+  /** The Temporal SDK's Prometheus endpoint of the process. */
+  sdkMetricsUrl: string;
+  /** Sends the signal (SIGTERM = drain, then exit) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * One more worker process of `pool` beside a bench stack (which was started with that pool in
+ * --skip), on the stack's Temporal, Postgres, Redis and sandbox, with `extraEnv` on top (slots,
+ * provider rate, a slower DATABASE_URL…). Resolves once its /healthz answers 200 (polling).
+ */
+export async function startPoolProcess(stackEnv: Record<string, string>, pool: string, extraEnv: Record<string, string> = {}): Promise<PoolProcess> {
+  const [metricsPort, sdkPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'workers', `${pool}.ts`)], {
+    env: { ...stackEnv, WORKER_POOLS: pool, METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_PORT: String(sdkPort), ...extraEnv },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => (err = (err + d).slice(-3000)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+  const readyBy = Date.now() + 60_000;
+  while (!(await fetch(`${metricsUrl}/healthz`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || Date.now() > readyBy) {
+      child.kill('SIGKILL');
+      throw new Error(`${pool} worker did not become ready (exit ${child.exitCode}):\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    pool, pid: child.pid!, metricsUrl, sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }

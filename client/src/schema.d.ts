@@ -1611,6 +1611,8 @@ export interface components {
             requestId?: string;
             status: number;
             title: string;
+            /** @description The OpenTelemetry trace of this request (present when the server traces): search it in the tracing backend */
+            traceId?: string;
             type: string;
         };
         Product: {

@@ -2,14 +2,35 @@
 // its command, environment, ports and readiness check. Pure (no I/O) so it can be tested.
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../../src/infra/config.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import type { PortClaim } from './net.ts';
 import type { ChildSpec } from './supervisor.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 export const WORKER_POOLS = ['checkout', 'inventory', 'payments', 'orders'] as const;
 export type PoolName = (typeof WORKER_POOLS)[number];
 /** Names accepted by `--skip` ("workers" = all four pools). */
 export const SKIPPABLE = ['temporal', 'sandbox', 'api', 'workers', ...WORKER_POOLS] as const;
+/**
+ * Most replicas of one pool `--scale` starts: replica r of a pool takes metrics ports
+ * base + 10·(r−1) + its index, so eight stay clear of the next hundred (the SDK metrics base).
+ */
+export const MAX_REPLICAS = 8;
+
+/** `--scale payments=3,inventory=2` (repeatable) → replicas per pool; throws a readable Error on bad input. */
+export function parseScale(values: readonly string[]): Partial<Record<PoolName, number>> {
+  const out: Partial<Record<PoolName, number>> = {};
+  for (const item of values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)$/.exec(item);
+    if (!m) throw new Error(`"${item}" is not <pool>=<replicas> (e.g. payments=3)`);
+    const [, pool, n] = m;
+    if (!(WORKER_POOLS as readonly string[]).includes(pool)) throw new Error(`"${pool}" is not a worker pool (pools: ${WORKER_POOLS.join(', ')})`);
+    const replicas = Number(n);
+    if (replicas < 1 || replicas > MAX_REPLICAS) throw new Error(`${pool}=${n}: replicas must be 1 to ${MAX_REPLICAS}${replicas === 0 ? ` (to run none, use --skip ${pool})` : ''}`);
+    if (out[pool as PoolName] !== undefined && out[pool as PoolName] !== replicas) throw new Error(`${pool} is given twice (${out[pool as PoolName]} and ${replicas})`);
+    out[pool as PoolName] = replicas;
+  }
+  return out;
+}
 
 export type ReadyCheck = { kind: 'temporal' } | { kind: 'http'; url: string; anyStatus: boolean };
 
@@ -72,9 +93,11 @@ type PlanInput = {
   nodePath: string;
   temporalBin?: string;
   skip: ReadonlySet<string>;
+  /** Replicas per pool (`--scale`); 1 when absent. */
+  scale?: Partial<Record<PoolName, number>>;
 };
 
-export function planStack({ config, root, env, nodePath, temporalBin, skip }: PlanInput): StackPlan {
+export function planStack({ config, root, env, nodePath, temporalBin, skip, scale = {} }: PlanInput): StackPlan {
   const dataDir = isAbsolute(config.dev.dataDir) ? config.dev.dataDir : join(root, config.dev.dataDir);
   const { host: tHost, port: tPort } = splitAddress(config.temporal.address);
   const externalTemporal = skip.has('temporal') || !isLocalAddress(config.temporal.address);
@@ -116,7 +139,7 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
   }
 
   if (useSandbox) {
-    processes.push({ name: 'sandbox', ...node('src/sandbox/main.ts'), stopGraceMs: config.dev.stopGraceMs, tier: 1,
+    processes.push({ name: 'sandbox', ...node('sandbox/main.ts'), stopGraceMs: config.dev.stopGraceMs, tier: 1,
       env: { ...common, SANDBOX_PORT: String(config.sandbox.port), SANDBOX_WEBHOOK_URL: env.SANDBOX_WEBHOOK_URL || `${apiUrl}/v1/webhooks/stripe` },
       ready: { kind: 'http', url: `${sandboxUrl}/`, anyStatus: true }, shows: [`Payment sandbox ${sandboxUrl} (Stripe-compatible; webhooks → ${apiUrl}/v1/webhooks/stripe)`] });
     ports.push({ port: config.sandbox.port, label: 'payment sandbox', variable: 'SANDBOX_PORT' });
@@ -124,16 +147,21 @@ export function planStack({ config, root, env, nodePath, temporalBin, skip }: Pl
 
   WORKER_POOLS.forEach((pool, i) => {
     if (skip.has('workers') || skip.has(pool)) return;
-    const metricsPort = config.dev.metricsPortBase + i + 1;
-    const temporalMetricsPort = config.dev.temporalMetricsPortBase + i + 1;
-    processes.push({ name: pool, ...node(`workers/${pool}.ts`), tier: 2,
-      // Workers drain in-flight activities for WORKER_SHUTDOWN_GRACE; give them that plus a margin.
-      stopGraceMs: config.worker.shutdownGraceMs + 5000,
-      env: { ...common, WORKER_POOLS: pool, METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_PORT: String(temporalMetricsPort) },
-      ready: { kind: 'http', url: `http://127.0.0.1:${metricsPort}/healthz`, anyStatus: false },
-      shows: [`${`${pool} pool`.padEnd(16)}task queue "${pool}" · metrics http://127.0.0.1:${metricsPort}/metrics · SDK metrics http://127.0.0.1:${temporalMetricsPort}/metrics`] });
-    ports.push({ port: metricsPort, label: `${pool} worker metrics`, variable: `DEV_METRICS_PORT_BASE+${i + 1}` },
-      { port: temporalMetricsPort, label: `${pool} worker Temporal SDK metrics`, variable: `DEV_TEMPORAL_METRICS_PORT_BASE+${i + 1}` });
+    const replicas = scale[pool] ?? 1;
+    for (let r = 1; r <= replicas; r++) {
+      const name = r === 1 ? pool : `${pool}-${r}`;
+      const offset = 10 * (r - 1) + i + 1;
+      const metricsPort = config.dev.metricsPortBase + offset;
+      const temporalMetricsPort = config.dev.temporalMetricsPortBase + offset;
+      processes.push({ name, ...node(`workers/${pool}.ts`), tier: 2,
+        // Workers drain in-flight activities for WORKER_SHUTDOWN_GRACE; give them that plus a margin.
+        stopGraceMs: config.worker.shutdownGraceMs + 5000,
+        env: { ...common, WORKER_POOLS: pool, METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_PORT: String(temporalMetricsPort) },
+        ready: { kind: 'http', url: `http://127.0.0.1:${metricsPort}/healthz`, anyStatus: false },
+        shows: [`${`${name} pool`.padEnd(16)}task queue "${pool}"${replicas > 1 ? ` (replica ${r} of ${replicas})` : ''} · metrics http://127.0.0.1:${metricsPort}/metrics · SDK metrics http://127.0.0.1:${temporalMetricsPort}/metrics`] });
+      ports.push({ port: metricsPort, label: `${name} worker metrics`, variable: `DEV_METRICS_PORT_BASE+${offset}` },
+        { port: temporalMetricsPort, label: `${name} worker Temporal SDK metrics`, variable: `DEV_TEMPORAL_METRICS_PORT_BASE+${offset}` });
+    }
   });
 
   if (!skip.has('api')) {

@@ -23,13 +23,15 @@ import { createOrderCommands } from './order-commands.ts';
 import { createAdmission, type Admission } from './admission.ts';
 import { createCheckoutStarter, type CheckoutStarter } from './checkout-starter.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { devTokenOpenApiPaths, devTokenRoutes } from './routes/dev-tokens.ts';
-import { codecOpenApiPaths, codecRoutes } from './routes/codec.ts';
+import { devTokenRoutes } from './routes/dev-tokens.ts';
+import { codecCors, codecRoutes } from './routes/codec.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
-import { financeOpenApiPaths, financeRoutes } from './routes/finance.ts';
-import { opsOpenApiPaths, opsRoutes } from './routes/ops.ts';
+import { financeRoutes } from './routes/finance.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { ROUTES, type RouteName } from './routes/table.ts';
+import { ServedRoutes, type RouteBindings } from './routing.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -106,10 +108,16 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  // Every operation is declared once in routes/table.ts; the routers bind handlers to it and
+  // are mounted below in middleware order. The same table answers 405 and builds /openapi.json.
+  const served = new ServedRoutes<RouteName>(ROUTES);
+  app.locals.servedRoutes = served;
+
   // Webhooks read the raw body (signature) — BEFORE express.json; not IP rate-limited (Stripe retries).
-  app.use(webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));
+  served.mount(app, webhookRoutes({ config, orm, temporal: deps.temporal, logger, metrics }));
   // Temporal Web UI codec endpoint (own body parser and CORS; not under /v1, not rate-limited).
-  app.use(codecRoutes({ config, verify }));
+  app.use('/codec', codecCors(config));
+  served.mount(app, codecRoutes({ config, verify }));
 
   app.use('/v1', rateLimit(limiterDeps, { scope: 'ip', limit: config.rateLimits.requestsPerMinute, key: byIp }));
   // Authenticate before reading any body: anonymous callers cannot make us parse uploads.
@@ -119,14 +127,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(safeJsonBody());
 
   // Public
-  app.use(healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping, metricsToken: config.http.metricsToken, logger }));
   const document = apiDocument();
-  app.get('/openapi.json', (_req, res) => {
-    res.json(document);
-  });
+  served.mount(app, healthRoutes({ orm, redis, temporal: deps.temporal, metrics, isStopping: deps.isStopping, metricsToken: config.http.metricsToken, logger, document }));
   app.use('/docs', docsSecurityHeaders(), swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Checkout API' }) as RequestHandler);
-  app.use(productRoutes(catalog));
-  app.use(devTokenRoutes(config));
+  served.mount(app, productRoutes(catalog));
+  served.mount(app, devTokenRoutes(config));
   const pages = pageRoutes(config);
   app.use('/demo', pages.demo);
   app.use('/console', pages.console);
@@ -134,50 +139,31 @@ export function createApp(deps: AppDeps): Express {
 
   // Authenticated (see above)
   const createLimiter = rateLimit(limiterDeps, { scope: 'customer', limit: config.rateLimits.ordersPerMinute, key: byCustomer });
-  app.use(orderRoutes({ readModel, commands, changes, metrics, createLimiter }));
-  app.use(adminRoutes(catalog));
-  app.use(opsRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
-  app.use(financeRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
+  served.mount(app, orderRoutes({ readModel, commands, changes, metrics, createLimiter }));
+  served.mount(app, adminRoutes(catalog));
+  served.mount(app, opsRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
+  served.mount(app, financeRoutes({ orm, temporal: deps.temporal, config, logger, metrics }));
 
-  app.use(notFoundHandler((path) => allowedMethods(app, path)));
+  app.use(notFoundHandler((path) => served.allowedMethods(path)));
   app.use(errorHandler(logger));
   return app;
 }
 
 /** The OpenAPI document served at /openapi.json (also the source of the typed client in client/). */
 export function apiDocument() {
-  return createOpenApiDocument({ extraPaths: [opsOpenApiPaths, financeOpenApiPaths, devTokenOpenApiPaths, codecOpenApiPaths] });
+  return createOpenApiDocument();
 }
 
-type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; match: (path: string) => boolean };
-
-/** Methods registered for a concrete path, found by walking the router stack (for 405 + Allow). */
-export function allowedMethods(app: Express, path: string): string[] {
-  const methods = new Set<string>();
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        if (layer.match(path)) for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
-      } else if (layer.slash && layer.handle?.stack) {
-        walk(layer.handle.stack);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return [...methods];
+/** An Express router serving `bindings` alone (tests mount one router on a bare app). */
+export function routerFor(bindings: RouteBindings<RouteName>): express.Router {
+  const router = express.Router();
+  new ServedRoutes<RouteName>(ROUTES).mount(router, bindings);
+  return router;
 }
 
-/** Every route registered in the app as [METHOD, express path] (used by the OpenAPI completeness test). */
+/** Every route the app serves, as [METHOD, path template] (from the route table, in mount order). */
 export function registeredRoutes(app: Express): [string, string][] {
-  const out: [string, string][] = [];
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') out.push([m.toUpperCase(), layer.route.path]);
-      if (!layer.route && layer.slash && layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return out;
+  return (app.locals.servedRoutes as ServedRoutes<RouteName>).list();
 }
 
 function httpMetrics(metrics: Metrics): RequestHandler {

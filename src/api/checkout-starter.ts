@@ -9,6 +9,10 @@
 //
 // A start that Temporal acknowledged is marked on the row (workflow_started_at), batched.
 // Nothing is lost if a mark is lost: the next sweep starts it again and finds it running.
+//
+// Tracing: a kicked start runs in the context of the request that accepted the order, even
+// when it waits in the queue, so the workflow joins the request's trace (a no-op when off).
+import { context, type Context } from '@opentelemetry/api';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../infra/config.ts';
@@ -16,7 +20,7 @@ import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { startCheckout } from '../orders/checkout-start.ts';
 import { markWorkflowsStarted, recordedOrderInput, unstartedOrders } from '../orders/intake.ts';
-import type { CheckoutInput } from '../../workflows/contracts.ts';
+import type { CheckoutInput } from '../contracts/index.ts';
 
 export interface CheckoutStarterOptions {
   /** Concurrent start RPCs (default 32). */
@@ -45,7 +49,7 @@ export function createCheckoutStarter(deps: { orm: MikroORM; temporal: Client; c
   const concurrency = opts.concurrency ?? 32;
   const startTimeoutMs = opts.startTimeoutMs ?? 10_000;
   const sweepAfterMs = opts.sweepAfterMs ?? 3_000;
-  const queue: CheckoutInput[] = [];
+  const queue: { input: CheckoutInput; ctx: Context }[] = [];
   const queued = new Set<string>();
   let inFlight = 0;
   let toMark: string[] = [];
@@ -98,9 +102,9 @@ export function createCheckoutStarter(deps: { orm: MikroORM; temporal: Client; c
 
   function pump(): void {
     while (inFlight < concurrency && queue.length) {
-      const input = queue.shift()!;
+      const { input, ctx } = queue.shift()!;
       inFlight += 1;
-      void startOne(input).finally(() => {
+      void context.with(ctx, () => startOne(input)).finally(() => {
         inFlight -= 1;
         queued.delete(input.orderId);
         pump();
@@ -112,7 +116,7 @@ export function createCheckoutStarter(deps: { orm: MikroORM; temporal: Client; c
   function kick(input: CheckoutInput): void {
     if (stopped || queued.has(input.orderId)) return;
     queued.add(input.orderId);
-    queue.push(input);
+    queue.push({ input, ctx: context.active() });
     pump();
   }
 

@@ -8,12 +8,13 @@ import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { startBacklogGauge } from '../infra/backlog.ts';
 import { ensureReconciliationSchedule } from '../reconciliation/schedule.ts';
-import { TASK_QUEUES } from '../../workflows/contracts.ts';
 import { initOrm } from '../orm.ts';
 import { pingDatabase } from '../infra/orm.ts';
 import { createRedis, withTimeout } from '../infra/redis.ts';
 import { connectClient } from '../infra/temporal.ts';
+import { startTracing } from '../infra/tracing.ts';
 import { createApp, type IntakeHandle } from './app.ts';
+import { TASK_QUEUES } from '../contracts/index.ts';
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   const log: Logger = createLogger(config, 'api');
   const lifecycle = new Lifecycle(log);
   lifecycle.installSignalHandlers();
+  // Before the pool, the Redis clients and the app exist (it patches their libraries); its
+  // exporter is flushed last, after everything that still makes spans has stopped.
+  const tracing = await startTracing(config, 'api').catch((err) => fatal(log, `Cannot start tracing (OTEL_TRACES_EXPORTER=${config.tracing.exporter}).`, err));
+  lifecycle.onStop('tracing', () => tracing.shutdown());
 
   const orm = await initOrm(config.database).catch((err) =>
     fatal(log, `Cannot reach Postgres at ${redact(config.database.url)}. Start it (see scripts/setup.sh) or fix DATABASE_URL.`, err),
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([redis.quit(), redisSub.quit()]);
   });
 
-  const temporal = await connectClient(config.temporal, config.codec).catch((err) =>
+  const temporal = await connectClient(config.temporal, config.codec, tracing.clientInterceptors).catch((err) =>
     fatal(log, `Cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}). Start it (npm run dev starts a dev server) or fix TEMPORAL_ADDRESS.`, err),
   );
   lifecycle.onStop('temporal', () => temporal.connection.close());

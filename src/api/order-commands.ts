@@ -17,11 +17,9 @@ import type { Logger } from '../infra/logger.ts';
 import { IntakeRejection, acceptOrder } from '../orders/intake.ts';
 import { orderIdFor, requestFingerprint } from '../orders/ids.ts';
 import { recordedToResource, type OrderReadModel, type OrderRecord } from '../orders/read-model.ts';
-import { isTerminal } from '../orders/status.ts';
-import { orderWorkflowId, type CancelRequest, type CheckoutInput } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate } from '../../workflows/messages.ts';
 import type { Admission } from './admission.ts';
 import type { CheckoutStarter } from './checkout-starter.ts';
+import { cancelOrderUpdate, isTerminal, orderWorkflowId, type CancelRequest, type CheckoutInput } from '../contracts/index.ts';
 
 const CANCEL_WAIT_MS = 10_000;
 

@@ -2,12 +2,14 @@
 // the route handlers and generate the OpenAPI 3.1 document (zod-openapi `createDocument`).
 import * as z from 'zod';
 import 'zod-openapi';
-import { ORDER_STATUSES, PAYMENT_STATUSES } from '../orders/status.ts';
+import { ORDER_STATUSES, PAYMENT_STATUSES } from '../contracts/index.ts';
+import { UUID_PATTERN } from '../contracts/index.ts';
+import { FINDING_KINDS } from '../reconciliation/classify.ts';
+import { ROLES } from './middleware/auth.ts';
 
 // ---------- building blocks ----------
 
 export const SKU_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,63}$/;
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Idempotency-Key: 1–255 printable ASCII characters (RFC 9110 field value without control chars). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
 export const PREFER_WAIT_MAX_SECONDS = 30;
@@ -38,6 +40,7 @@ export const Problem = z
     code: z.string().meta({ description: 'Stable snake_case error code' }),
     instance: z.string().optional(),
     requestId: z.string().optional(),
+    traceId: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace of this request (present when the server traces): search it in the tracing backend' }),
     errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
@@ -173,3 +176,93 @@ export const GetOrderHeaders = z.object({
   'if-none-match': z.string().optional(),
   prefer: z.string().optional().meta({ description: `With If-None-Match: \`wait=N\` long-polls up to N seconds (capped at ${PREFER_WAIT_MAX_SECONDS})` }),
 });
+
+// ---------- ops actions (src/api/routes/ops.ts) ----------
+
+export const OPS_ACTIONS = ['cancel', 'retry-compensation', 'redrive-capture', 'manual-review'] as const;
+export type OpsActionName = (typeof OPS_ACTIONS)[number];
+
+export const OpsActionBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'Why (audited with the caller\'s JWT sub)' }) })
+  .meta({ id: 'OpsActionRequest', example: { reason: 'customer called support: duplicate order' } });
+
+export const OpsActionResult = z
+  .object({
+    action: z.enum(OPS_ACTIONS),
+    orderId: z.uuid(),
+    workflowId: z.string(),
+    status: z.enum(ORDER_STATUSES).meta({ description: 'Order status as known after the action was delivered' }),
+    attention: z.string().optional(),
+    requestId: z.string(),
+  })
+  .meta({ id: 'OpsActionResult' });
+export type OpsActionResult = z.infer<typeof OpsActionResult>;
+
+// ---------- finance (src/api/routes/finance.ts; the read model in src/reconciliation/read-model.ts builds the responses) ----------
+
+const financeLimit = z.coerce.number().int().min(1).max(500).default(100);
+const financeCursor = Cursor.optional();
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional();
+
+export const StartReconciliationBody = z
+  .strictObject({
+    lookbackMinutes: z.number().int().min(1).max(60 * 24 * 35).optional().meta({ description: 'Overlap with the previous run (default RECONCILIATION_LOOKBACK)' }),
+    capturedPolicy: z.enum(['refund', 'confirm']).optional(),
+  })
+  .meta({ id: 'StartReconciliationRequest' });
+
+export const RunsQuery = z.strictObject({ limit: financeLimit, cursor: financeCursor });
+export const FindingsQuery = z.strictObject({
+  open: boolParam, needsHuman: boolParam, kind: z.enum(FINDING_KINDS).optional(), orderId: z.uuid().optional(), runId: z.uuid().optional(), limit: financeLimit, cursor: financeCursor,
+});
+export const LedgerQuery = z.strictObject({
+  orderId: z.uuid().optional(),
+  providerReference: z.string().min(1).max(255).optional(),
+  type: z.string().min(1).max(100).optional(),
+  source: z.enum(['api_call', 'webhook', 'reconciliation']).optional(),
+  from: isoDate,
+  to: isoDate,
+  limit: financeLimit,
+  cursor: financeCursor,
+});
+
+const nullableInt = z.number().int().nullable();
+const when = z.string().meta({ format: 'date-time' });
+export const RunSchema = z.object({
+  id: z.string(), trigger: z.string(), status: z.string(), checked: z.number().int(), matched: z.number().int(),
+  findingsCount: z.number().int(), needsHuman: z.number().int(), window: z.object({ start: when, end: when }),
+  startedAt: when, finishedAt: when.nullable(), error: z.string().nullable(),
+}).meta({ id: 'ReconciliationRun' });
+export const FindingSchema = z.object({
+  id: z.number().int(), runId: z.string(), kind: z.string(), orderId: z.string().nullable(), providerReference: z.string().nullable(),
+  ourAmount: nullableInt, providerAmount: nullableInt, currency: z.string().nullable(), ourStatus: z.string().nullable(), providerStatus: z.string().nullable(),
+  action: z.string(), actionOutcome: z.string().nullable(), needsHuman: z.boolean(), details: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: when, resolvedAt: when.nullable(),
+}).meta({ id: 'ReconciliationFinding' });
+export const LedgerEntrySchema = z.object({
+  id: z.number().int(), orderId: z.string().nullable(), provider: z.string(), providerEventId: z.string(), type: z.string(), source: z.string(),
+  providerReference: z.string().nullable(), amount: nullableInt, currency: z.string().nullable(), status: z.string().nullable(), createdAt: when,
+  payment: z.object({ status: z.string(), amount: z.number().int(), capturedAmount: z.number().int(), refundedAmount: z.number().int() }).nullable(),
+  order: z.object({ status: z.string(), customerId: z.string(), totalAmount: z.number().int() }).nullable(),
+}).meta({ id: 'LedgerEntry' });
+
+// ---------- development tokens (src/api/routes/dev-tokens.ts) ----------
+
+export const DevTokenBody = z
+  .strictObject({
+    sub: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional().meta({ description: 'Subject (customer id or user id); default: a fresh demo customer' }),
+    roles: z.array(z.enum(ROLES)).min(1).max(3).default(['customer']),
+  })
+  .meta({ id: 'DevTokenRequest' });
+
+export const DevToken = z
+  .object({ token: z.string(), sub: z.string(), roles: z.array(z.enum(ROLES)), expiresAt: z.string().meta({ format: 'date-time' }) })
+  .meta({ id: 'DevToken' });
+
+// ---------- Temporal Web UI codec endpoint (src/api/routes/codec.ts) ----------
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+export const CodecPayloads = z.object({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
+}).meta({ id: 'CodecPayloads', description: 'Temporal payloads as JSON: metadata values and data in base64' });

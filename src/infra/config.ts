@@ -1,6 +1,7 @@
 // The only module that reads process.env. Every process calls loadConfig() once at
 // start; everything else receives the resulting object (or parts of it) explicitly.
 import * as z from 'zod';
+import { parseDuration } from '../contracts/index.ts';
 
 const duration = z
   .string()
@@ -155,6 +156,24 @@ export const envSchema = z.object({
   RECONCILIATION_CAPTURED_POLICY: z.enum(['refund', 'confirm']).default('refund'),
   RECONCILIATION_SCHEDULE_ENABLED: bool.default(true),
 
+  // Tracing (src/infra/tracing.ts): OpenTelemetry spans from the HTTP request through the
+  // workflow to each activity and the provider call. Off unless OTEL_TRACES_EXPORTER=otlp.
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('none'),
+  /** OTLP/HTTP collector base URL; spans are posted to <endpoint>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().default('http://127.0.0.1:4318'),
+  /** The resource's service.name; default SERVICE_NAME plus the process role (checkout-api, checkout-worker-payments, …). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** How long finished spans wait in the batch before export. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(10).max(60_000).default(5000),
+
+  // Worker Versioning (docs/deploys.md): one deployment name, one build id per release.
+  /** The Worker Deployment the workers join (e.g. durable-checkout); unset = unversioned workers. */
+  TEMPORAL_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).optional(),
+  /** This release's build id (the image tag or git sha); required with TEMPORAL_DEPLOYMENT_NAME. */
+  TEMPORAL_BUILD_ID: z.string().regex(/^[A-Za-z0-9._+-]{1,200}$/).optional(),
+  /** The checkout's behaviour across deploys: auto_upgrade (open orders move to the new build) or pinned (they finish on theirs). */
+  TEMPORAL_VERSIONING_BEHAVIOR: z.enum(['auto_upgrade', 'pinned']).default('auto_upgrade'),
+
   // Local dev stack (scripts/dev.ts): the Temporal dev server listens on TEMPORAL_ADDRESS's port.
   DEV_DATA_DIR: z.string().default('.data'),
   DEV_METRICS_PORT_BASE: port.default(9100),
@@ -198,6 +217,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && (cleaned.STRIPE_WEBHOOK_SECRET === undefined || (e.STRIPE_API_BASE === 'stripe' && e.STRIPE_WEBHOOK_SECRET === envSchema.shape.STRIPE_WEBHOOK_SECRET.parse(undefined)))) {
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: must be set in production, and the public development value is refused with the real Stripe API']);
   }
+  if (Boolean(e.TEMPORAL_DEPLOYMENT_NAME) !== Boolean(e.TEMPORAL_BUILD_ID)) {
+    throw new ConfigError(['TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID: set both (a versioned worker) or neither (an unversioned one)']);
+  }
   if (e.NODE_ENV === 'production' && e.DEV_TOKENS) {
     throw new ConfigError(['DEV_TOKENS: minting tokens over HTTP is for development only and must not be enabled in production']);
   }
@@ -211,14 +233,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['PAYLOAD_CODEC_KEYS: the development key must not be used in production']);
   }
   return Object.freeze(toConfig(e, codecKeys));
-}
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return n * unit;
 }
 
 /**
@@ -267,6 +281,8 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+      /** Worker Versioning: undefined = unversioned workers (local dev, tests). */
+      deployment: e.TEMPORAL_DEPLOYMENT_NAME && e.TEMPORAL_BUILD_ID ? { name: e.TEMPORAL_DEPLOYMENT_NAME, buildId: e.TEMPORAL_BUILD_ID, behavior: e.TEMPORAL_VERSIONING_BEHAVIOR === 'pinned' ? 'PINNED' as const : 'AUTO_UPGRADE' as const } : undefined,
     },
     worker: {
       pools: e.WORKER_POOLS.split(',').map((s) => s.trim()).filter(Boolean),
@@ -329,6 +345,13 @@ function toConfig(e: Env, codecKeys: CodecKey[]) {
       lookbackMs: parseDuration(e.RECONCILIATION_LOOKBACK),
       capturedPolicy: e.RECONCILIATION_CAPTURED_POLICY,
       scheduleEnabled: e.RECONCILIATION_SCHEDULE_ENABLED,
+    },
+    tracing: {
+      /** 'none' (default): no SDK is loaded, nothing is patched. */
+      exporter: e.OTEL_TRACES_EXPORTER,
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
+      serviceName: e.OTEL_SERVICE_NAME,
+      scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
     },
     dev: {
       /** Relative paths are resolved against the project root. */

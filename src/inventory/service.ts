@@ -59,7 +59,6 @@ export class OutOfStockError extends Error {
 }
 
 type ReservationRow = { id: number; lineNo: number; sku: string; warehouse: string; quantity: number; state: ReservationState };
-const RESERVATION_FIELDS = ['lineNo', 'sku', 'warehouse', 'quantity', 'state'] as const;
 
 /** Serializes reserve/commit/release of one order (two retries of the same activity racing). */
 async function lockOrder(em: EntityManager, orderId: string): Promise<void> {
@@ -246,10 +245,4 @@ export async function restockCommitted(em: EntityManager, orderId: string, actor
     );
     return { restocked: units };
   });
-}
-
-/** The reservation rows of one order (for activities, tests and the read model). */
-export async function reservationOf(em: EntityManager, orderId: string): Promise<{ state: ReservationState | 'NONE'; allocations: Allocation[] }> {
-  const rows = await em.find(Reservation, { orderId }, { fields: RESERVATION_FIELDS, orderBy: { sku: 'asc', lineNo: 'asc', warehouse: 'asc' }, disableIdentityMap: true });
-  return { state: rows.length ? stateOf(rows) : 'NONE', allocations: toAllocations(rows) };
 }

@@ -4,11 +4,9 @@
 // id is derived from the order id: USE_EXISTING makes a repeated start join the running
 // workflow and REJECT_DUPLICATE makes a finished order impossible to start again.
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import type { checkout } from '../../workflows/index.ts';
-import { TASK_QUEUES, orderWorkflowId, type CheckoutInput } from '../../workflows/contracts.ts';
-import { SA } from '../../workflows/search-attributes.ts';
+import { SA, TASK_QUEUES, WORKFLOW_TYPES, orderWorkflowId, type CheckoutInput, type CheckoutWorkflow } from '../contracts/index.ts';
 
-export function checkoutStartOptions(input: CheckoutInput): WorkflowStartOptions<typeof checkout> {
+export function checkoutStartOptions(input: CheckoutInput): WorkflowStartOptions<CheckoutWorkflow> {
   return {
     workflowId: orderWorkflowId(input.orderId),
     taskQueue: TASK_QUEUES.checkout,
@@ -33,7 +31,7 @@ export function checkoutStartOptions(input: CheckoutInput): WorkflowStartOptions
  */
 export async function startCheckout(client: Client, input: CheckoutInput): Promise<'started' | 'finished'> {
   try {
-    await client.workflow.start<typeof checkout>('checkout', checkoutStartOptions(input));
+    await client.workflow.start<CheckoutWorkflow>(WORKFLOW_TYPES.checkout, checkoutStartOptions(input));
     return 'started';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'finished';

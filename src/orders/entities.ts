@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Customer } from '../customers/entities.ts';
-import { ORDER_STATUSES } from './status.ts';
+import { ORDER_STATUSES } from '../contracts/index.ts';
 
 /** The order read model and record of truth for status. Written only by the orders activities. */
 export const Order = defineEntity({

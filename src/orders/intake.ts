@@ -9,7 +9,7 @@
 // (the insert waits for an in-flight twin to commit) and never writes a second order.
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import { Order, OrderItem } from './entities.ts';
-import type { CheckoutInput, PricedLine, RecordedOrder } from '../../workflows/contracts.ts';
+import type { CheckoutInput, PricedLine, RecordedOrder } from '../contracts/index.ts';
 
 /** Stripe's largest amount for a PaymentIntent (in minor units, e.g. $999,999.99). */
 export const MAX_ORDER_AMOUNT = 99_999_999;

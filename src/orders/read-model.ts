@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { FilterQuery, InferEntity, MikroORM } from '@mikro-orm/postgresql';
 import { OrderEvent } from './entities.ts';
-import type { OrderStatus, PaymentStatus } from './status.ts';
-import type { RecordedOrder } from '../../workflows/contracts.ts';
+import type { OrderStatus, PaymentStatus, RecordedOrder } from '../contracts/index.ts';
+import type { PaymentAction } from '../payments/money-calls.ts';
 
 export interface Money {
   amount: number;
@@ -24,11 +24,6 @@ export interface OrderResource {
   updatedAt: string;
 }
 
-export interface PaymentAction {
-  type: 'authenticate';
-  clientSecret: string;
-  redirectUrl?: string;
-}
 
 export interface OrderEventResource {
   type: string;

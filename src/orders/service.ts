@@ -8,13 +8,12 @@ import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { orderChannel } from '../infra/redis.ts';
-import { canTransition, isSettled, type OrderStatus } from './status.ts';
 import { commitReservation } from '../inventory/service.ts';
 import { IntakeRejection, loadStoredOrder, priceLines } from './intake.ts';
 import { Order, OrderEvent, OrderItem } from './entities.ts';
 import { Customer } from '../customers/entities.ts';
 import { Product } from '../catalog/entities.ts';
-import type { CheckoutInput, RecordedOrder } from '../../workflows/contracts.ts';
+import { canTransition, isSettled, type CheckoutInput, type OrderStatus, type RecordedOrder } from '../contracts/index.ts';
 
 export interface OrderServiceDeps {
   logger: Logger;

@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Order } from '../orders/entities.ts';
-import { PAYMENT_STATUSES } from '../orders/status.ts';
+import { PAYMENT_STATUSES } from '../contracts/index.ts';
 
 /** Our view of one order's payment at the provider (one row per order). */
 export const Payment = defineEntity({

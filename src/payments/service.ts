@@ -3,9 +3,9 @@
 // interaction; provider_event_id is unique, so replayed calls are harmless).
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { canTransitionPayment, type PaymentStatus } from '../orders/status.ts';
 import type { ProviderPaymentIntent, ProviderIntentStatus } from './provider.ts';
 import { Payment } from './entities.ts';
+import { canTransitionPayment, type PaymentStatus } from '../contracts/index.ts';
 
 export interface PaymentInteraction {
   orderId: string;

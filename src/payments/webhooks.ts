@@ -15,14 +15,12 @@ import * as z from 'zod';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { Payment, PaymentEvent } from './entities.ts';
-import { orderWorkflowId, type PaymentUpdate } from '../../workflows/contracts.ts';
-import { paymentUpdateSignal } from '../../workflows/messages.ts';
+import { isUuid, orderWorkflowId, paymentUpdateSignal, type PaymentUpdate } from '../contracts/index.ts';
 
 export const WEBHOOK_PROVIDER = 'stripe';
 /** Stripe's own default: a signature older than this is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 const SIGNAL_DEADLINE_MS = 5_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface WebhookIntakeDeps {
   orm: MikroORM;
@@ -116,7 +114,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps) {
   async function orderOf(event: Stripe.Event, intentId: string | undefined): Promise<{ orderId: string; paymentStatus: string | null } | undefined> {
     const o = event.data.object as unknown as StripeObject;
     const claimed = o.metadata?.order_id;
-    if (claimed && UUID.test(claimed)) {
+    if (claimed && isUuid(claimed)) {
       // Hand-written: a left join from orders, so a known order is found before its payment row exists.
       const rows = await orm.em.getConnection().execute<{ id: string; status: string | null }[]>('select o.id, p.status from orders o left join payments p on p.order_id = o.id where o.id = ?', [claimed]);
       if (rows.length) return { orderId: rows[0].id, paymentStatus: rows[0].status };

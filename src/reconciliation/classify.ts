@@ -3,7 +3,7 @@
 // matches, is still in flight (not ours to touch yet), or which findings it produces and
 // how each is repaired. No I/O here, so every rule has a unit test.
 import type { ProviderEvent, ProviderPaymentIntent, ProviderRefund } from '../payments/provider.ts';
-import { canTransitionPayment, isTerminal, type OrderStatus, type PaymentStatus } from '../orders/status.ts';
+import { canTransitionPayment, isTerminal, type OrderStatus, type PaymentStatus } from '../contracts/index.ts';
 
 export const FINDING_KINDS = [
   'orphan_authorization',

@@ -3,7 +3,7 @@
 // at startup by the payments worker (workers/runner.ts when the payments pool runs).
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../infra/config.ts';
-import { RECONCILIATION_SCHEDULE_ID, TASK_QUEUES, type ReconciliationInput } from '../../workflows/contracts.ts';
+import { RECONCILIATION_SCHEDULE_ID, TASK_QUEUES, WORKFLOW_TYPES, type ReconciliationInput } from '../contracts/index.ts';
 
 export const SCHEDULED_WORKFLOW_ID = 'reconciliation-scheduled';
 
@@ -13,7 +13,7 @@ function scheduleOptions(config: Pick<Config, 'reconciliation'>) {
     spec: { intervals: [{ every: config.reconciliation.interval as `${number}m` }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'reconciliation',
+      workflowType: WORKFLOW_TYPES.reconciliation,
       // Temporal appends the scheduled time: reconciliation-scheduled-<timestamp>.
       workflowId: SCHEDULED_WORKFLOW_ID,
       taskQueue: TASK_QUEUES.checkout,

@@ -2,10 +2,10 @@
 // findings (unique per run, kind, reference and order; an open finding from an earlier run
 // is re-observed, not raised again), and the queries that load our side of a window.
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
-import type { OrderStatus, PaymentStatus } from '../orders/status.ts';
 import { PaymentEvent } from '../payments/entities.ts';
 import { ReconciliationFinding, ReconciliationRun } from './entities.ts';
 import { findingKey, type FindingDraft, type OurOrder, type OurPayment, type RepairAction } from './classify.ts';
+import type { OrderStatus, PaymentStatus } from '../contracts/index.ts';
 
 export interface RunWindow {
   runId: string;

@@ -5,7 +5,7 @@
 // whose workflow is gone.
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import { Order } from '../orders/entities.ts';
-import type { OrderStatus } from '../orders/status.ts';
+import type { OrderStatus } from '../contracts/index.ts';
 
 export interface StrandedCandidate {
   orderId: string;

@@ -6,12 +6,12 @@
 // records). Clients behave like good clients: on a 5xx, 429 or timeout they retry with the
 // same Idempotency-Key, so an answer they never saw cannot make a second order.
 import { randomUUID } from 'node:crypto';
-import type { PoolName } from '../../workflows/contracts.ts';
 import { POOLS } from '../../workers/runner.ts';
 import type { ApiFixture } from '../helpers/api.ts';
 import { checkInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
 import type { Service } from './services.ts';
+import type { PoolName } from '../../src/contracts/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SETTLED = ['CONFIRMED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'];

@@ -6,9 +6,9 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveBinary } from '../../src/infra/binaries.ts';
+import { resolveBinary } from '../../scripts/lib/binaries.ts';
 import { freePort } from '../../scripts/lib/net.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -145,20 +145,23 @@ export async function apiProcess(env: Record<string, string>): Promise<Service> 
 }
 
 /**
- * A TCP proxy for one upstream (workers → Temporal) that can misbehave: reset every open
- * connection, or stall all traffic for a while (bytes held, sockets left open).
+ * A TCP proxy for one upstream (workers → Temporal, a worker → Postgres) that can misbehave:
+ * reset every open connection, stall all traffic for a while (bytes held, sockets left open),
+ * or hold every answer from the upstream for `delayMs` (a slower network or server: each round
+ * trip of a request/response protocol takes that much longer).
  */
-export async function faultProxy(upstream: string): Promise<{ address: string; resetAll(): void; stall(ms: number): Promise<void>; close(): Promise<void> }> {
+export async function faultProxy(upstream: string): Promise<{ address: string; resetAll(): void; stall(ms: number): Promise<void>; delay(ms: number): void; close(): Promise<void> }> {
   const { createServer: createTcpServer, connect } = await import('node:net');
   const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
   const pairs = new Set<{ a: import('node:net').Socket; b: import('node:net').Socket }>();
   let stalledUntil = 0;
+  let answerDelayMs = 0;
   const server = createTcpServer((a) => {
     const b = connect(port, host);
     const pair = { a, b };
     pairs.add(pair);
     const pipe = (from: import('node:net').Socket, to: import('node:net').Socket) => from.on('data', (chunk) => {
-      const wait = stalledUntil - Date.now();
+      const wait = Math.max(stalledUntil - Date.now(), from === b ? answerDelayMs : 0);
       if (wait <= 0) {
         to.write(chunk);
         return;
@@ -187,6 +190,9 @@ export async function faultProxy(upstream: string): Promise<{ address: string; r
         a.resetAndDestroy();
         b.resetAndDestroy();
       }
+    },
+    delay: (ms) => {
+      answerDelayMs = ms;
     },
     stall: async (ms) => {
       stalledUntil = Date.now() + ms;

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { CheckoutState } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate, getStateQuery } from '../../workflows/messages.ts';
 import { assertAllSettled, assertInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, startTestStack, type TestStack, type WorkerProcess } from '../helpers/stack.ts';
+import { cancelOrderUpdate, getStateQuery, type CheckoutState } from '../../src/contracts/index.ts';
 
 const POOLS = ['checkout', 'inventory', 'payments', 'orders'] as const;
 let stack: TestStack;
@@ -40,6 +39,7 @@ async function until<T>(fn: () => Promise<T | false | undefined>, ms = 20_000): 
 
 describe('checkout across separate worker processes', () => {
   it('each pool process serves /healthz and /metrics on its own port', async () => {
+    // A worker's own health/metrics port, not the checkout API (no typed client for it): plain fetch.
     for (const w of workers) {
       expect((await fetch(`http://127.0.0.1:${w.metricsPort}/healthz`)).status).toBe(200);
       expect(await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text()).toContain('process_cpu_seconds_total');

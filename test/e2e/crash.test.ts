@@ -3,9 +3,9 @@
 // again. Every order still settles, and each has exactly one PaymentIntent at the provider:
 // retries reuse the idempotency key `order-<id>:authorize`, never a second charge.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CheckoutState } from '../../workflows/contracts.ts';
 import { assertAllSettled, assertInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, startTestStack, type TestStack, type WorkerProcess } from '../helpers/stack.ts';
+import type { CheckoutState } from '../../src/contracts/index.ts';
 
 let stack: TestStack;
 const workers: WorkerProcess[] = [];

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { createCheckoutClient } from '../../client/src/index.ts';
 import { tcpOpen } from '../../scripts/lib/net.ts';
 import { alive } from '../../scripts/lib/supervisor.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
@@ -163,21 +164,22 @@ describe('npm run dev (scripts/dev.ts)', () => {
     const t0 = Date.now();
     const ports = await freePorts();
     const run = startDev(ports);
-    const api = `http://127.0.0.1:${ports.api}`;
+    // The typed client (client/); a customer's one follows once the stack is up.
+    const baseUrl = `http://127.0.0.1:${ports.api}`;
+    const api = createCheckoutClient({ baseUrl });
 
     const ready = await until('GET /readyz → 200', run, async () => {
-      const res = await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(2000) });
-      return res.status === 200 && ((await res.json()) as { checks: Record<string, { status: string }> });
+      const { data, response } = await api.GET('/readyz', { signal: AbortSignal.timeout(2000) });
+      return response.status === 200 && data;
     }, 60_000);
-    expect(ready.checks.postgres.status).toBe('ok');
-    expect(ready.checks.redis.status).toBe('ok');
-    expect(ready.checks.temporal.status).toBe('ok');
+    expect(ready).toMatchObject({ checks: { postgres: { status: 'ok' }, redis: { status: 'ok' }, temporal: { status: 'ok' } } });
     const tReady = Date.now() - t0;
     // The API is the last process started; the banner follows once it is ready.
     await until('the banner', run, async () => run.output().includes('Checkout platform is up'), 10_000);
     expect(recordChildren(run).length).toBe(7); // temporal, sandbox, 4 pools, api
 
-    expect((await fetch(`${api}/openapi.json`)).status).toBe(200);
+    expect((await api.GET('/openapi.json')).response.status).toBe(200);
+    // The workers' metrics ports and the sandbox are not the checkout API: plain fetch.
     for (let i = 1; i <= POOLS; i++) {
       const res = await fetch(`http://127.0.0.1:${ports.metricsBase + i}/metrics`);
       expect(res.status).toBe(200);
@@ -188,18 +190,16 @@ describe('npm run dev (scripts/dev.ts)', () => {
     // One order through the real stack, with a token like `npm run token` mints.
     const token = await new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(`dev-stack-${randomUUID()}`).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
-    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
-    const created = await fetch(`${api}/v1/orders`, {
-      method: 'POST',
-      headers: { ...headers, 'Idempotency-Key': randomUUID(), Prefer: 'wait=15' },
-      body: JSON.stringify({ items: [{ sku: 'CMP-KEYBOARD-02', quantity: 2 }], paymentMethod: 'pm_card_visa' }),
+    const customer = createCheckoutClient({ baseUrl, token: () => token });
+    const created = await customer.POST('/v1/orders', {
+      params: { header: { 'idempotency-key': randomUUID(), prefer: 'wait=15' } },
+      body: { items: [{ sku: 'CMP-KEYBOARD-02', quantity: 2 }], paymentMethod: 'pm_card_visa' },
       signal: AbortSignal.timeout(25_000),
     });
-    const order = (await created.json()) as { id: string; status: string };
-    expect({ http: created.status, status: order.status }).toEqual({ http: 201, status: 'CONFIRMED' });
+    expect({ http: created.response.status, status: created.data?.status }).toEqual({ http: 201, status: 'CONFIRMED' });
     const settled = await until('payment CAPTURED', run, async () => {
-      const o = (await (await fetch(`${api}/v1/orders/${order.id}`, { headers })).json()) as { payment: { status: string } };
-      return o.payment.status === 'CAPTURED' && o;
+      const { data: o } = await customer.GET('/v1/orders/{id}', { params: { path: { id: created.data!.id } } });
+      return o?.payment.status === 'CAPTURED' && o;
     }, 15_000);
     expect(settled.payment.status).toBe('CAPTURED');
     const tOrder = Date.now() - t0;

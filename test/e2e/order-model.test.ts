@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { canTransition, type OrderStatus } from '../../src/orders/status.ts';
+import type { CheckoutClient } from '../../client/src/index.ts';
 import { startApiFixture, type ApiFixture } from '../helpers/api.ts';
 import { checkInvariants } from '../helpers/invariants.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
+import { canTransition, type OrderStatus } from '../../src/contracts/index.ts';
 
 type Card = 'visa' | 'declined' | '3ds';
 const METHOD: Record<Card, string> = { visa: 'pm_card_visa', declined: 'pm_card_chargeDeclined', '3ds': 'pm_card_authenticationRequired' };
@@ -24,7 +25,8 @@ interface ModelOrder {
   history: string[];
 }
 interface Model { orders: ModelOrder[] }
-interface Real { f: ApiFixture; customer: string; ops: string }
+/** The real system, and the typed client (client/) as a customer and as ops. */
+interface Real { f: ApiFixture; customer: CheckoutClient; ops: CheckoutClient }
 
 let f: ApiFixture;
 let payments: WorkerProcess;
@@ -33,7 +35,7 @@ let real: Real;
 beforeAll(async () => {
   f = await startApiFixture({ pools: ['checkout', 'inventory', 'orders'], env: { PAYMENT_ACTION_TIMEOUT: '4s', RATE_LIMIT_ORDERS_PER_MINUTE: '100000', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000' } });
   payments = await spawnWorker(f.stack, 'payments');
-  real = { f, customer: await f.token('model-customer', 'customer'), ops: await f.token('model-ops', 'ops') };
+  real = { f, customer: f.client(await f.token('model-customer', 'customer')), ops: f.client(await f.token('model-ops', 'ops')) };
   await f.stack.orm.em.getConnection().execute("update inventory_levels set on_hand = reserved + 100000 where sku = 'AUD-EARBUDS-02'");
 }, 120_000);
 afterAll(async () => {
@@ -51,11 +53,13 @@ class Place implements fc.AsyncCommand<Model, Real> {
   }
   check = () => true;
   async run(m: Model, r: Real) {
-    const res = await r.f.http().post('/v1/orders').set('Authorization', `Bearer ${r.customer}`).set('Idempotency-Key', `model-${randomUUID()}`)
-      .send({ items: [{ sku: 'AUD-EARBUDS-02', quantity: 1 }], paymentMethod: METHOD[this.card] });
-    expect(res.status).toBe(202);
-    expect(res.body.status).toBe('PENDING');
-    m.orders.push({ id: res.body.id, card: this.card, history: [] });
+    const { data, response } = await r.customer.POST('/v1/orders', {
+      params: { header: { 'idempotency-key': `model-${randomUUID()}` } },
+      body: { items: [{ sku: 'AUD-EARBUDS-02', quantity: 1 }], paymentMethod: METHOD[this.card] },
+    });
+    expect(response.status).toBe(202);
+    expect(data?.status).toBe('PENDING');
+    m.orders.push({ id: data!.id, card: this.card, history: [] });
   }
   toString = () => `place(${this.card})`;
 }
@@ -97,13 +101,13 @@ class Cancel implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     const o = m.orders[this.pick % m.orders.length];
     const before = await statusOf(o.id);
-    const path = this.as === 'customer' ? `/v1/orders/${o.id}/cancel` : `/v1/admin/orders/${o.id}/cancel`;
-    const res = await r.f.http().post(path).set('Authorization', `Bearer ${this.as === 'customer' ? r.customer : r.ops}`).send({ reason: 'model' });
+    const init = { params: { path: { id: o.id } }, body: { reason: 'model' } };
+    const { response } = this.as === 'customer' ? await r.customer.POST('/v1/orders/{id}/cancel', init) : await r.ops.POST('/v1/admin/orders/{id}/cancel', init);
     // Allowed answers: 202 accepted or 409 refused (already settled, or past the point of no return).
-    expect([202, 409]).toContain(res.status);
-    if (before && ['REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].includes(before)) expect(res.status).toBe(409);
-    if (this.as === 'customer' && before === 'CONFIRMED') expect(res.status).toBe(409);
-    o.history.push(`cancel:${this.as}:${res.status}`);
+    expect([202, 409]).toContain(response.status);
+    if (before && ['REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].includes(before)) expect(response.status).toBe(409);
+    if (this.as === 'customer' && before === 'CONFIRMED') expect(response.status).toBe(409);
+    o.history.push(`cancel:${this.as}:${response.status}`);
   }
   toString = () => `cancel(#${this.pick}, ${this.as})`;
 }
@@ -180,8 +184,9 @@ describe('order lifecycle, model-based', () => {
           const status = await statusOf(o.id);
           const allowed = allowedEnds(o);
           expect({ order: `${o.card} ${o.history.join(' ')}`, status, allowed: allowed.includes(status ?? '') }).toEqual({ order: `${o.card} ${o.history.join(' ')}`, status, allowed: true });
-          const events = await f.http().get(`/v1/orders/${o.id}/events`).set('Authorization', `Bearer ${real.customer}`).expect(200);
-          const path = (events.body.data as { status: OrderStatus }[]).map((e) => e.status).filter((s, i, all) => i === 0 || s !== all[i - 1]);
+          const events = await real.customer.GET('/v1/orders/{id}/events', { params: { path: { id: o.id } } });
+          expect(events.response.status).toBe(200);
+          const path = events.data!.data.map((e) => e.status as OrderStatus).filter((s, i, all) => i === 0 || s !== all[i - 1]);
           expect(path[0]).toBe('PENDING');
           for (let i = 1; i < path.length; i++) expect(`${path[i - 1]}→${path[i]}: ${canTransition(path[i - 1], path[i])}`).toBe(`${path[i - 1]}→${path[i]}: true`);
           expect(path[path.length - 1]).toBe(status);

@@ -64,7 +64,7 @@ describe('/demo storefront', () => {
       const id = await checkout(page, 'CMP-MOUSE-03', 'Visa — succeeds');
       await statusIs(page, 'CONFIRMED');
       await page.locator('#steps li[data-state="done"]', { hasText: 'Payment captured' }).waitFor({ timeout: ORDER_TIMEOUT });
-      const order = (await f.http().get(`/v1/orders/${id}`).set('Authorization', `Bearer ${await f.token('x', 'ops')}`).expect(200)).body;
+      const { data: order } = await f.client(await f.token('x', 'ops')).GET('/v1/orders/{id}', { params: { path: { id } } });
       expect(order).toMatchObject({ status: 'CONFIRMED', payment: { status: 'CAPTURED' } });
       // Each GET is a long-poll (Prefer: wait) and there are few of them: it waits, it does not hammer.
       expect(orderGets.length).toBeGreaterThan(0);
@@ -111,9 +111,9 @@ describe('/demo storefront', () => {
       await statusIs(page, 'PAYMENT_FAILED');
       const notice = page.locator('#order-message .notice.bad');
       await notice.waitFor();
-      const order = (await f.http().get(`/v1/orders/${id}`).set('Authorization', `Bearer ${await f.token('x', 'ops')}`).expect(200)).body;
-      expect(order.failure.code).toBe('payment_declined');
-      expect(await notice.textContent()).toBe(order.failure.message);
+      const { data: order } = await f.client(await f.token('x', 'ops')).GET('/v1/orders/{id}', { params: { path: { id } } });
+      expect(order?.failure?.code).toBe('payment_declined');
+      expect(await notice.textContent()).toBe(order?.failure?.message);
       await expect(page.getByRole('button', { name: 'Cancel order' }).isHidden()).resolves.toBe(true);
     }).finally(() => page.close());
   }, 60_000);
@@ -142,7 +142,10 @@ describe('/console/finance', () => {
       expect(download.suggestedFilename()).toBe('payment-ledger.csv');
       const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
       const finance = await f.token('fin-check', 'finance');
-      const api = (await f.http().get('/v1/finance/payments?limit=500').set('Authorization', `Bearer ${finance}`).expect(200)).body.data as { id: number; orderId: string | null; type: string; amount: number | null }[];
+      const ledger = await f.client(finance).GET('/v1/finance/payments', { params: { query: { limit: 500 } } });
+      // JSON unless CSV is asked for (the contract types both)
+      if (!ledger.data || typeof ledger.data === 'string') throw new Error(`GET /v1/finance/payments → ${ledger.response.status}`);
+      const api = ledger.data.data;
       expect(api.length).toBeGreaterThan(0); // the orders of the storefront tests are in the ledger
       const [header, ...rows] = csv;
       const col = (name: string) => header.indexOf(name);
@@ -167,9 +170,11 @@ describe('/docs (Swagger UI)', () => {
 
 describe('development tokens', () => {
   it('mints tokens in development only: production has no such route', async () => {
-    const minted = await f.http().post('/v1/dev/tokens').send({ roles: ['finance'], sub: 'fin-1' }).expect(201);
-    expect(minted.body).toMatchObject({ sub: 'fin-1', roles: ['finance'], token: expect.any(String) });
-    await f.http().get('/v1/finance/findings').set('Authorization', `Bearer ${minted.body.token}`).expect(200);
+    const minted = await f.client().POST('/v1/dev/tokens', { body: { roles: ['finance'], sub: 'fin-1' } });
+    expect(minted.response.status).toBe(201);
+    expect(minted.data).toMatchObject({ sub: 'fin-1', roles: ['finance'], token: expect.any(String) });
+    expect((await f.client(minted.data!.token).GET('/v1/finance/findings')).response.status).toBe(200);
+    // An app built in-process and never listening: supertest binds it for each request.
     const prod = f.appWith({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-of-some-length', STRIPE_API_BASE: 'stripe', STRIPE_WEBHOOK_SECRET: 'whsec_a_production_secret', PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}` });
     await supertest(prod).post('/v1/dev/tokens').send({ roles: ['finance'] }).expect(404);
     const cfg = await supertest(prod).get('/pages/config.json').expect(200);

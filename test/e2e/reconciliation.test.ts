@@ -4,15 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
-import { TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../workflows/contracts.ts';
 import { getRun } from '../../src/reconciliation/read-model.ts';
 import express from 'express';
-import request from 'supertest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCheckoutClient } from '../../client/src/index.ts';
 import { financeRoutes } from '../../src/api/routes/finance.ts';
 import { errorHandler } from '../../src/api/middleware/problem.ts';
 import { ensureReconciliationSchedule } from '../../src/reconciliation/schedule.ts';
-import { RECONCILIATION_SCHEDULE_ID } from '../../workflows/contracts.ts';
 import { mintToken } from '../helpers/api.ts';
+import { RECONCILIATION_SCHEDULE_ID, TASK_QUEUES, reconciliationWorkflowId, type ReconciliationSummary } from '../../src/contracts/index.ts';
+import { routerFor } from '../../src/api/app.ts';
 
 let stack: TestStack;
 beforeAll(async () => { stack = await startTestStack(); }, 120_000);
@@ -138,36 +140,47 @@ describe('reconciliation workflow', () => {
   it('finance API: starts a run (202), shows it with its findings, exports the ledger as CSV; customers are refused', async () => {
     const app = express();
     app.use(express.json());
-    app.use(financeRoutes({ orm: stack.orm, temporal: stack.client, config: stack.config, logger: stack.logger, metrics: stack.metrics }));
+    app.use(routerFor(financeRoutes({ orm: stack.orm, temporal: stack.client, config: stack.config, logger: stack.logger, metrics: stack.metrics })));
     app.use(errorHandler(stack.logger));
-    const finance = `Bearer ${await mintToken(stack.config, { sub: 'fin-1', roles: ['finance'] })}`;
-    const ops = `Bearer ${await mintToken(stack.config, { sub: 'ops-1', roles: ['ops'] })}`;
-    const customer = `Bearer ${await mintToken(stack.config, { sub: 'c-1', roles: ['customer'] })}`;
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // The typed client (client/) as each role, on the finance routes alone.
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const as = async (sub: string, role: string) => {
+      const token = await mintToken(stack.config, { sub, roles: [role] });
+      return createCheckoutClient({ baseUrl, token: () => token });
+    };
+    try {
+      const [finance, ops, customer] = [await as('fin-1', 'finance'), await as('ops-1', 'ops'), await as('c-1', 'customer')];
 
-    expect((await request(app).post('/v1/finance/reconciliations').set('authorization', customer).send({})).status).toBe(403);
-    expect((await request(app).post('/v1/finance/reconciliations').set('authorization', ops).send({})).status).toBe(403);
-    const started = await request(app).post('/v1/finance/reconciliations').set('authorization', finance).send({});
-    expect(started.status).toBe(202);
-    const id = started.body.id as string;
-    await stack.client.workflow.getHandle(reconciliationWorkflowId(id)).result();
-    const run = await request(app).get(`/v1/finance/reconciliations/${id}`).set('authorization', ops);
-    expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ id, status: 'COMPLETED', checked: expect.any(Number), matched: expect.any(Number), findings: expect.any(Array), window: { start: expect.any(String), end: expect.any(String) } });
-    const list = await request(app).get('/v1/finance/reconciliations?limit=1').set('authorization', finance);
-    expect(list.body.data).toHaveLength(1);
-    expect(list.body.nextCursor).toEqual(expect.any(String));
-    const open = await request(app).get('/v1/finance/findings?open=true&needsHuman=true').set('authorization', finance);
-    expect(open.body.data.some((f: { kind: string }) => f.kind === 'amount_mismatch')).toBe(true);
-    const csv = await request(app).get('/v1/finance/payments?source=reconciliation&limit=50').set('authorization', finance).set('accept', 'text/csv');
-    expect(csv.status).toBe(200);
-    expect(csv.headers['content-type']).toMatch(/text\/csv/);
-    expect(csv.text.split('\r\n')[0]).toBe('id,created_at,order_id,provider,provider_event_id,type,source,provider_reference,amount,currency,provider_status,payment_status,captured_amount,refunded_amount,order_status,customer_id');
-    expect(csv.text.split('\r\n').length).toBeGreaterThan(2);
-    const json = await request(app).get('/v1/finance/payments?limit=2').set('authorization', finance);
-    expect(json.body).toMatchObject({ data: expect.any(Array), nextCursor: expect.any(String) });
-    expect((await request(app).get('/v1/finance/payments?from=nope').set('authorization', finance)).status).toBe(400);
-    expect((await request(app).get('/v1/finance/payments?cursor=xyz').set('authorization', finance)).status).toBe(400);
-    expect((await request(app).get(`/v1/finance/reconciliations/${randomUUID()}`).set('authorization', finance)).status).toBe(404);
+      expect((await customer.POST('/v1/finance/reconciliations', { body: {} })).response.status).toBe(403);
+      expect((await ops.POST('/v1/finance/reconciliations', { body: {} })).response.status).toBe(403);
+      const started = await finance.POST('/v1/finance/reconciliations', { body: {} });
+      expect(started.response.status).toBe(202);
+      const id = started.data!.id;
+      await stack.client.workflow.getHandle(reconciliationWorkflowId(id)).result();
+      const run = await ops.GET('/v1/finance/reconciliations/{id}', { params: { path: { id } } });
+      expect(run.response.status).toBe(200);
+      expect(run.data).toMatchObject({ id, status: 'COMPLETED', checked: expect.any(Number), matched: expect.any(Number), findings: expect.any(Array), window: { start: expect.any(String), end: expect.any(String) } });
+      const list = await finance.GET('/v1/finance/reconciliations', { params: { query: { limit: 1 } } });
+      expect(list.data).toMatchObject({ data: [expect.anything()], nextCursor: expect.any(String) });
+      const open = await finance.GET('/v1/finance/findings', { params: { query: { open: 'true', needsHuman: 'true' } } });
+      expect(open.data).toMatchObject({ data: expect.arrayContaining([expect.objectContaining({ kind: 'amount_mismatch' })]) });
+      const csv = await finance.GET('/v1/finance/payments', { params: { query: { source: 'reconciliation', limit: 50 } }, headers: { accept: 'text/csv' }, parseAs: 'text' });
+      expect(csv.response.status).toBe(200);
+      expect(csv.response.headers.get('content-type')).toMatch(/text\/csv/);
+      const lines = String(csv.data).split('\r\n');
+      expect(lines[0]).toBe('id,created_at,order_id,provider,provider_event_id,type,source,provider_reference,amount,currency,provider_status,payment_status,captured_amount,refunded_amount,order_status,customer_id');
+      expect(lines.length).toBeGreaterThan(2);
+      const json = await finance.GET('/v1/finance/payments', { params: { query: { limit: 2 } } });
+      expect(json.data).toMatchObject({ data: expect.any(Array), nextCursor: expect.any(String) });
+      expect((await finance.GET('/v1/finance/payments', { params: { query: { from: 'nope' } } })).response.status).toBe(400);
+      expect((await finance.GET('/v1/finance/payments', { params: { query: { cursor: 'xyz' } } })).response.status).toBe(400);
+      expect((await finance.GET('/v1/finance/reconciliations/{id}', { params: { path: { id: randomUUID() } } })).response.status).toBe(404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   }, 60_000);
 
   it('the reconciliation schedule is created once and updated on the next start (overlap SKIP)', async () => {

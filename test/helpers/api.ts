@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { SignJWT, type JWTPayload } from 'jose';
 import supertest from 'supertest';
+import { createCheckoutClient, type CheckoutClient } from '../../client/src/index.ts';
 import { createApp, registeredRoutes, type IntakeHandle } from '../../src/api/app.ts';
 import type { Config } from '../../src/infra/config.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
@@ -41,6 +42,12 @@ export interface ApiFixture {
   baseUrl: string;
   redisSub: Redis;
   http: () => ReturnType<typeof supertest>;
+  /**
+   * The typed client (client/) on this API, sending `token` as the bearer: what tests use for
+   * ordinary calls. `http()` (supertest) stays for requests a client would never send
+   * (malformed bodies, forged tokens) and for reading raw headers or bytes.
+   */
+  client: (token?: string) => CheckoutClient;
   token: (sub: string, ...roles: Role[]) => Promise<string>;
   /** Another app on the same stack with different config (e.g. tiny rate limits). */
   appWith: (env: Record<string, string>) => Express;
@@ -74,6 +81,7 @@ export async function startApiFixture(opts: TestStackOptions = {}): Promise<ApiF
     baseUrl,
     redisSub,
     http: () => supertest(server),
+    client: (token) => createCheckoutClient({ baseUrl, token: () => token }),
     adopt: (a) => {
       apps.push(a);
       return a;

@@ -4,8 +4,8 @@
 //   each with an order_events row. (I6 — every accepted order settles — is asserted by the
 //   tests that know which orders were accepted; see `assertAllSettled`.)
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { canTransition, type OrderStatus } from '../../src/orders/status.ts';
 import type { SandboxClient, SandboxIntent } from './sandbox.ts';
+import { canTransition, type OrderStatus } from '../../src/contracts/index.ts';
 
 export interface InvariantOptions {
   orm: MikroORM;

@@ -2,8 +2,8 @@
 // and a small typed client for its admin endpoints (faults, inspection, 3-D Secure).
 // The client speaks HTTP, so it works as well against a sandbox in another process.
 import type { Config } from '../../src/infra/config.ts';
-import type { FaultConfig } from '../../src/sandbox/faults.ts';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.ts';
+import type { FaultConfig } from '../../sandbox/faults.ts';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server.ts';
 import { TEST_DATABASE_URL } from './env.ts';
 
 export type { FaultConfig };

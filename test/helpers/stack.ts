@@ -22,14 +22,13 @@ import type { Config } from '../../src/infra/config.ts';
 import { createLogger, type Logger } from '../../src/infra/logger.ts';
 import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
 import { createRedis, type Redis } from '../../src/infra/redis.ts';
-import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../scripts/lib/demo-catalog.ts';
 import { requestFingerprint } from '../../src/orders/ids.ts';
 import { startCheckout } from '../../src/orders/checkout-start.ts';
 import { acceptOrder, markWorkflowsStarted, recordedOrderInput } from '../../src/orders/intake.ts';
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
 import { createWebhookIntake, type WebhookIntake } from '../../src/payments/webhooks.ts';
-import { type CheckoutInput, type PoolName, type RecordedOrder } from '../../workflows/contracts.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { POOLS, createPoolWorkers } from '../../workers/runner.ts';
 import { resetDatabase, testOrm } from './db.ts';
@@ -37,6 +36,7 @@ import { testConfig } from './env.ts';
 import { startTestSandbox, type TestSandbox } from './sandbox.ts';
 import { startLocalTemporal } from './temporal.ts';
 import { testWorkflowBundle } from './workflow-bundle.ts';
+import type { CheckoutInput, PoolName, RecordedOrder } from '../../src/contracts/index.ts';
 
 export interface TestStackOptions {
   /** Pools to run in-process (default: all four); [] = none (e.g. workers run as separate processes). */
@@ -165,7 +165,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     const pools = opts.pools ?? POOLS;
     const workers = pools.length
       ? await createPoolWorkers(pools, {
-        orm, logger, metrics, redis, provider, config, client: env.client,
+        orm, logger, metrics, redis, provider, config,
         connection: env.nativeConnection, namespace: env.namespace ?? 'default',
         workflowBundle: await testWorkflowBundle(),
       })

@@ -3,12 +3,12 @@
 // time) and the time-skipping test server (timers jump ahead; no visibility).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { resolveBinary } from '../../src/infra/binaries.ts';
+import { resolveBinary } from '../../scripts/lib/binaries.ts';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../../scripts/lib/stack.ts';
 import protos from '@temporalio/proto';
-import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import { dataConverterFor } from '../../src/infra/payload-codec.ts';
 import { testConfig } from './env.ts';
+import { SA, SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 /** The data converter of every test client and worker: payloads encrypted as in production. */
 export const testDataConverter = () => dataConverterFor(testConfig().codec);

@@ -5,10 +5,10 @@
 import { freePort } from '../../scripts/lib/net.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startBacklogGauge, type BacklogGauge } from '../../src/infra/backlog.ts';
-import { TASK_QUEUES, type PoolName } from '../../workflows/contracts.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
 import { parseExposition, total, type Family } from '../helpers/metrics-text.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/stack.ts';
+import { TASK_QUEUES, type PoolName } from '../../src/contracts/index.ts';
 
 const POOLS: PoolName[] = ['checkout', 'inventory', 'payments', 'orders'];
 

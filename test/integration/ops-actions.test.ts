@@ -9,10 +9,11 @@ import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { opsRoutes } from '../../src/api/routes/ops.ts';
 import { errorHandler } from '../../src/api/middleware/problem.ts';
-import { orderWorkflowId } from '../../workflows/contracts.ts';
 import { createPayloadCodec } from '../../src/infra/payload-codec.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../helpers/api.ts';
+import { orderWorkflowId } from '../../src/contracts/index.ts';
+import { routerFor } from '../../src/api/app.ts';
 
 let f: ApiFixture;
 let alice: string;
@@ -212,7 +213,7 @@ describe('ops actions through the admin API', () => {
     const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms', interceptors: [] }) });
     const app = express();
     app.use(express.json());
-    app.use(opsRoutes({ orm: f.stack.orm, temporal: dead, config: f.stack.config, logger: f.stack.logger, metrics: f.stack.metrics, temporalDeadlineMs: 1500 }));
+    app.use(routerFor(opsRoutes({ orm: f.stack.orm, temporal: dead, config: f.stack.config, logger: f.stack.logger, metrics: f.stack.metrics, temporalDeadlineMs: 1500 })));
     app.use(errorHandler(f.stack.logger));
     const started = Date.now();
     const res = await supertest(app).post(`/v1/admin/orders/${id}/manual-review`).set('Authorization', bearer(ops)).send({ reason: 'temporal is down' });

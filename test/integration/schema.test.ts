@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { initOrm } from '../../src/orm.ts';
 import { ensureDatabase } from '../../src/infra/database.ts';
-import { seedDemoCatalog, DEMO_PRODUCTS, DEMO_WAREHOUSES } from '../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog, DEMO_PRODUCTS, DEMO_WAREHOUSES } from '../../scripts/lib/demo-catalog.ts';
 import { resetDatabase, testOrm } from '../helpers/db.ts';
 import { TEST_DATABASE_URL } from '../helpers/env.ts';
 

@@ -2,7 +2,8 @@
 // reported all together by name, and .env.example documents every variable.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, envSchema, loadConfig, parseDuration } from '../../src/infra/config.ts';
+import { ConfigError, envSchema, loadConfig } from '../../src/infra/config.ts';
+import { parseDuration } from '../../src/contracts/index.ts';
 
 describe('config', () => {
   it('works with no environment at all (fresh-machine defaults)', () => {

@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
-import { loadConfig, parseDuration } from '../../src/infra/config.ts';
+import { loadConfig } from '../../src/infra/config.ts';
+import { parseDuration } from '../../src/contracts/index.ts';
 import { TEMPORAL_DYNAMIC_CONFIG } from '../../scripts/lib/stack.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import { ROOT, read, readYaml } from '../helpers/deploy.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 type Service = Record<string, any> & { profiles?: string[]; depends_on?: Record<string, unknown> | string[] };
 const compose = readYaml<{ services: Record<string, Service> }>('docker-compose.yml');
@@ -126,14 +127,30 @@ describe('Dockerfile and .dockerignore', () => {
     expect(dockerfile).not.toMatch(/npm install/);
   });
 
+  /** The text of one stage, from its FROM line to the next. */
+  const stage = (name: string) => {
+    const start = dockerfile.search(new RegExp(`^FROM \\S+ AS ${name}$`, 'm'));
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = dockerfile.indexOf('\nFROM ', start + 1);
+    return dockerfile.slice(start, next < 0 ? undefined : next);
+  };
+
   it('runs as a non-root user and loads the prebuilt workflow bundle', () => {
-    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-    const user = finalStage.match(/^USER (\S+)/m)?.[1];
+    const runtime = stage('runtime');
+    const user = runtime.match(/^USER (\S+)/m)?.[1];
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
-    expect(finalStage).toMatch(/WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
-    expect(finalStage).toMatch(/COPY --from=bundle \/app\/dist/);
+    expect(runtime).toMatch(/WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
+    expect(runtime).toMatch(/COPY --from=bundle \/app\/dist/);
     expect(dockerfile).toMatch(/RUN node scripts\/bundle-workflows\.ts dist\/workflow-bundle\.js/);
+  });
+
+  it('builds production by default, without the payment sandbox; only the demo target adds it', () => {
+    expect(dockerfile.trimEnd().split('\n').filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM runtime AS production');
+    for (const name of ['deps', 'bundle', 'runtime', 'production']) expect(stage(name)).not.toMatch(/^COPY sandbox/m);
+    expect(stage('demo')).toMatch(/^COPY sandbox \.\/sandbox$/m);
+    const compose = read('docker-compose.yml');
+    expect(compose).toMatch(/sandbox:[^\n]*\n(?:.*\n){0,2}\s+build: \{ context: \., target: demo \}/);
   });
 
   it('copies only paths that exist and that .dockerignore lets through', () => {

@@ -10,9 +10,10 @@ import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { envSchema, parseDuration } from '../../src/infra/config.ts';
-import { TASK_QUEUES, type PoolName } from '../../workflows/contracts.ts';
+import { envSchema } from '../../src/infra/config.ts';
+import { parseDuration } from '../../src/contracts/index.ts';
 import { read, readYaml, readYamlAll, run, which } from '../helpers/deploy.ts';
+import { TASK_QUEUES, type PoolName } from '../../src/contracts/index.ts';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Namespace': Namespace,
@@ -64,6 +65,12 @@ describe('deploy/k8s (kustomize)', () => {
   it('the ConfigMap only sets variables the config module knows', () => {
     const known = Object.keys(envSchema.shape);
     expect(Object.keys(config).filter((k) => !known.includes(k))).toEqual([]);
+  });
+
+  it('the workers\' build id is the image tag: one release, one Worker Deployment Version (docs/deploys.md)', () => {
+    const images = readYaml('deploy/k8s/kustomization.yaml').images as { name: string; newTag: string }[];
+    expect(config.TEMPORAL_DEPLOYMENT_NAME).toBeTruthy();
+    expect(config.TEMPORAL_BUILD_ID).toBe(images.find((i) => i.name === 'durable-checkout')!.newTag);
   });
 
   it('has a Deployment for the API and for each pool, running the pool\'s entry as non-root', () => {

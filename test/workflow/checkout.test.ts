@@ -7,13 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { CheckoutState } from '../../workflows/contracts.ts';
-import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from '../../workflows/messages.ts';
 import type { checkout } from '../../workflows/checkout.ts';
 import { acceptOrder } from '../../src/orders/intake.ts';
 import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, gate, nonRetryable, outage, startHarness, type Harness } from './harness.ts';
+import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal, type CheckoutState } from '../../src/contracts/index.ts';
 
 let h: Harness;
 beforeAll(async () => {

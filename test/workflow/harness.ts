@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLogger } from '../../src/infra/logger.ts';
 import { createMetrics, type Metrics } from '../../src/infra/metrics.ts';
-import { seedDemoCatalog } from '../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../scripts/lib/demo-catalog.ts';
 import { createStripeProvider } from '../../src/payments/stripe-provider.ts';
 import type { PaymentProvider } from '../../src/payments/provider.ts';
 import { createPoolWorkers } from '../../workers/runner.ts';

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { randomUUID } from 'node:crypto';
 import type { checkout } from '../../workflows/checkout.ts';
 import type { reconciliation } from '../../workflows/reconciliation.ts';
-import { cancelOrderUpdate, getStateQuery } from '../../workflows/messages.ts';
 import { acceptOrder, markWorkflowsStarted } from '../../src/orders/intake.ts';
 import { reserveStock } from '../../src/inventory/service.ts';
 import { transitionOrder } from '../../src/orders/service.ts';
@@ -16,6 +15,7 @@ import { checkoutInput, type TestOrderInput } from '../helpers/stack.ts';
 import { testConfig } from '../helpers/env.ts';
 import { assertInvariants } from '../helpers/invariants.ts';
 import { eventually, nonRetryable, startHarness, type Harness } from './harness.ts';
+import { cancelOrderUpdate, getStateQuery } from '../../src/contracts/index.ts';
 
 let h: Harness;
 beforeAll(async () => {

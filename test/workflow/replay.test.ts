@@ -26,15 +26,32 @@ describe('workflow replay (determinism across code changes)', () => {
     ]));
   });
 
-  it('replays every recorded history without nondeterminism errors', async () => {
+  const replayAll = async (traced: boolean) => {
     const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
     quietRuntime();
     const failures: string[] = [];
     // With the payload codec, as workers run: recorded plain histories pass through it unchanged,
     // histories recorded since (encrypted with the development key) decrypt.
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await testWorkflowBundle(), replayName: 'checkout-replay', dataConverter: testDataConverter() }, histories)) {
+    const options = {
+      workflowBundle: await testWorkflowBundle({ traced }),
+      replayName: traced ? 'checkout-replay-traced' : 'checkout-replay',
+      dataConverter: testDataConverter(),
+      // The traced bundle's workflow interceptors export spans through this sink.
+      ...(traced ? { sinks: { exporter: { export: { fn: () => undefined } } } } : {}),
+    };
+    for await (const r of Worker.runReplayHistories(options, histories)) {
       if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
     }
-    expect(failures).toEqual([]);
+    return failures;
+  };
+
+  it('replays every recorded history without nondeterminism errors', async () => {
+    expect(await replayAll(false)).toEqual([]);
   }, 60_000);
+
+  // Tracing adds workflow interceptors (src/infra/tracing.ts); they must not change a single
+  // command, or turning tracing on would break every open order.
+  it('replays every recorded history on a traced worker (OpenTelemetry workflow interceptors) too', async () => {
+    expect(await replayAll(true)).toEqual([]);
+  }, 90_000);
 });

@@ -6,11 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@temporalio/client';
-import type { CheckoutState } from '../../workflows/contracts.ts';
-import { getStateQuery, markManualReviewUpdate } from '../../workflows/messages.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../workflows/search-attributes.ts';
 import { registerSearchAttributes } from '../../scripts/temporal-search-attributes.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS, getStateQuery, markManualReviewUpdate, type CheckoutState } from '../../src/contracts/index.ts';
 
 let stack: TestStack;
 beforeAll(async () => {

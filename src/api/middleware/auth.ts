@@ -76,3 +76,9 @@ export function requireRole(...roles: Role[]): RequestHandler {
     next();
   };
 }
+
+/** Authenticates unless an upstream middleware already did (createApp mounts its own auth in front of the routers). */
+export function ensureAuthenticated(config: Pick<Config, 'auth'>): RequestHandler {
+  const auth = authenticate(createVerifier(config.auth));
+  return (req, res, next) => (res.locals.principal ? next() : auth(req, res, next));
+}

@@ -5,6 +5,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import * as z from 'zod';
 import { AppError, type ProblemFieldError } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
+import { activeTraceId } from '../../infra/tracing.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://checkout.example/problems/';
@@ -28,6 +29,8 @@ const TITLES: Record<number, string> = {
 
 export function sendProblem(req: Request, res: Response, err: AppError): void {
   if (res.headersSent) return;
+  // With tracing on: the trace of this request, to find it in the tracing backend.
+  const traceId = activeTraceId();
   for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
   res.status(err.status);
   res.type(PROBLEM_CONTENT_TYPE);
@@ -40,6 +43,7 @@ export function sendProblem(req: Request, res: Response, err: AppError): void {
       code: err.code,
       instance: req.originalUrl.slice(0, 512),
       requestId: res.locals.requestId,
+      ...(traceId ? { traceId } : {}),
       ...(err.errors?.length ? { errors: err.errors } : {}),
     }),
   );

@@ -6,23 +6,18 @@
 // origins only. Decrypted payloads hold addresses: in production it requires an ops token
 // (PAYLOAD_CODEC_ENDPOINT_AUTH=ops; the UI forwards its user's token with
 // TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true).
-import express, { Router, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import * as z from 'zod';
-import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import type { Payload } from '@temporalio/common';
 import type { Config } from '../../infra/config.ts';
 import { AppError } from '../../infra/errors.ts';
 import { createPayloadCodec, UnknownKeyError } from '../../infra/payload-codec.ts';
 import { authenticate, requireRole, type Principal } from '../middleware/auth.ts';
-import { Problem } from '../schemas.ts';
+import { CodecPayloads } from '../schemas.ts';
+import { RouteBindings } from '../routing.ts';
+import type { RouteName } from './table.ts';
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
-const Payloads = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
-}).meta({ id: 'CodecPayloads', description: 'Temporal payloads as JSON: metadata values and data in base64' });
-const body = Payloads;
-
-type JsonPayload = z.infer<typeof body>['payloads'][number];
+type JsonPayload = z.infer<typeof CodecPayloads>['payloads'][number];
 
 const fromJson = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -33,12 +28,10 @@ const toJson = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function codecRoutes(deps: { config: Readonly<Config>; verify: (token: string) => Promise<Principal> }): Router {
-  const router = Router();
-  const codec = createPayloadCodec(deps.config.codec);
-  const origins = new Set(deps.config.codec.corsOrigins);
-
-  const cors: RequestHandler = (req, res, next) => {
+/** CORS for the Web UI's origin(s), on every /codec request (preflights included). */
+export function codecCors(config: Pick<Config, 'codec'>): RequestHandler {
+  const origins = new Set(config.codec.corsOrigins);
+  return (req, res, next) => {
     const origin = req.get('origin');
     if (origin && origins.has(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
@@ -54,10 +47,16 @@ export function codecRoutes(deps: { config: Readonly<Config>; verify: (token: st
     }
     next();
   };
+}
+
+export function codecRoutes(deps: { config: Readonly<Config>; verify: (token: string) => Promise<Principal> }): RouteBindings<RouteName> {
+  const routes = new RouteBindings<RouteName>();
+  const codec = createPayloadCodec(deps.config.codec);
+
   const guard: RequestHandler[] = deps.config.codec.endpointAuth === 'ops' ? [authenticate(deps.verify), requireRole('ops')] : [];
 
   const handle = (op: 'encode' | 'decode'): RequestHandler => async (req, res) => {
-    const parsed = body.safeParse(req.body);
+    const parsed = CodecPayloads.safeParse(req.body);
     if (!parsed.success) throw new AppError(400, 'invalid_request', 'Expected {"payloads": [{"metadata": {…base64}, "data": base64}]}.');
     try {
       const out = await codec[op](parsed.data.payloads.map(fromJson));
@@ -68,32 +67,8 @@ export function codecRoutes(deps: { config: Readonly<Config>; verify: (token: st
     }
   };
 
-  router.use('/codec', cors);
   const json = express.json({ limit: '8mb', type: () => true });
-  router.post('/codec/decode', ...guard, json, handle('decode'));
-  router.post('/codec/encode', ...guard, json, handle('encode'));
-  return router;
+  routes.on('codecDecode', ...guard, json, handle('decode'));
+  routes.on('codecEncode', ...guard, json, handle('encode'));
+  return routes;
 }
-
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
-const codecOperation = (op: 'encode' | 'decode', summary: string) => ({
-  post: {
-    tags: ['ops'],
-    operationId: `codec_${op}`,
-    summary,
-    description: 'Called by the Temporal Web UI (remote codec endpoint). Requires an ops token when PAYLOAD_CODEC_ENDPOINT_AUTH=ops (default in production).',
-    requestBody: { required: true, content: { 'application/json': { schema: Payloads } } },
-    responses: {
-      200: { description: 'The payloads, decoded (or encoded) in order; payloads that were never encrypted come back unchanged', content: { 'application/json': { schema: Payloads } } },
-      400: problem('invalid_request: not a payload list'),
-      401: problem('unauthorized (PAYLOAD_CODEC_ENDPOINT_AUTH=ops)'),
-      403: problem('forbidden: requires the role ops'),
-      422: problem('unknown_codec_key or undecodable_payload'),
-    },
-  },
-});
-
-export const codecOpenApiPaths: ZodOpenApiPathsObject = {
-  '/codec/decode': codecOperation('decode', 'Decrypt payloads for display in the Temporal Web UI'),
-  '/codec/encode': codecOperation('encode', 'Encrypt payloads entered in the Temporal Web UI'),
-};

@@ -3,13 +3,15 @@
 // or SQL). /metrics carries business counters: a bearer token when one is configured,
 // otherwise loopback clients only.
 import { timingSafeEqual } from 'node:crypto';
-import { Router, type Request } from 'express';
+import type { Request } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { withTimeout } from '../../infra/redis.ts';
+import { RouteBindings } from '../routing.ts';
+import type { RouteName } from './table.ts';
 import { pingDatabase } from '../../infra/orm.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -27,14 +29,14 @@ export function metricsAllowed(req: Request, token: string | undefined): boolean
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-export function healthRoutes(deps: { orm: MikroORM; redis: Redis; temporal: Client; metrics: Metrics; isStopping?: () => boolean; metricsToken?: string; logger?: Logger }): Router {
-  const router = Router();
+export function healthRoutes(deps: { orm: MikroORM; redis: Redis; temporal: Client; metrics: Metrics; isStopping?: () => boolean; metricsToken?: string; logger?: Logger; document?: unknown }): RouteBindings<RouteName> {
+  const routes = new RouteBindings<RouteName>();
 
-  router.get('/healthz', (_req, res) => {
+  routes.on('healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
+  routes.on('readyz', async (_req, res) => {
     const probe = async (name: string, fn: () => Promise<unknown>) => {
       const started = Date.now();
       try {
@@ -56,7 +58,7 @@ export function healthRoutes(deps: { orm: MikroORM; redis: Redis; temporal: Clie
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : stopping ? 'stopping' : 'unavailable', checks: { postgres, redis, temporal } });
   });
 
-  router.get('/metrics', async (req, res) => {
+  routes.on('metrics', async (req, res) => {
     if (!metricsAllowed(req, deps.metricsToken)) {
       res.status(403).type('text/plain').send(deps.metricsToken ? 'metrics need Authorization: Bearer <METRICS_TOKEN>\n' : 'metrics are served to loopback clients only (set METRICS_TOKEN to allow others)\n');
       return;
@@ -65,5 +67,9 @@ export function healthRoutes(deps: { orm: MikroORM; redis: Redis; temporal: Clie
     res.send(await deps.metrics.registry.metrics());
   });
 
-  return router;
+  routes.on('openapi', (_req, res) => {
+    res.json(deps.document);
+  });
+
+  return routes;
 }

@@ -10,22 +10,20 @@
 // Body `{ "reason": "…" }` (1–500 chars) is required. Unknown order → 404; the order's
 // workflow already closed → 409 `workflow_closed`; the workflow refused → 409.
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import * as z from 'zod';
-import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import type { Config } from '../../infra/config.ts';
 import { AppError, conflict, notFound } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { Order, OrderEvent } from '../../orders/entities.ts';
-import { ORDER_STATUSES, type OrderStatus } from '../../orders/status.ts';
-import { orderWorkflowId, type CancelResult, type CheckoutState, type OpsAction } from '../../../workflows/contracts.ts';
-import { cancelOrderUpdate, markManualReviewUpdate, redriveCaptureSignal, retryCompensationSignal } from '../../../workflows/messages.ts';
-import { authenticate, createVerifier, principalOf, requireRole } from '../middleware/auth.ts';
+import { ensureAuthenticated, principalOf, requireRole } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
-import { Problem, UUID_PATTERN } from '../schemas.ts';
+import { OPS_ACTIONS, OpsActionBody, type OpsActionName, type OpsActionResult } from '../schemas.ts';
+import { RouteBindings } from '../routing.ts';
+import { OPS_ACTION_DOCS, opsActionRoute, type RouteName } from './table.ts';
+import { UUID_PATTERN, cancelOrderUpdate, markManualReviewUpdate, orderWorkflowId, redriveCaptureSignal, retryCompensationSignal, type CancelResult, type CheckoutState, type OpsAction, type OrderStatus } from '../../contracts/index.ts';
 
 export interface OpsDeps {
   orm: MikroORM;
@@ -37,32 +35,12 @@ export interface OpsDeps {
   temporalDeadlineMs?: number;
 }
 
-export const OPS_ACTIONS = ['cancel', 'retry-compensation', 'redrive-capture', 'manual-review'] as const;
-export type OpsActionName = (typeof OPS_ACTIONS)[number];
-
-export const OpsActionBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'Why (audited with the caller\'s JWT sub)' }) })
-  .meta({ id: 'OpsActionRequest', example: { reason: 'customer called support: duplicate order' } });
-
-export const OpsActionResult = z
-  .object({
-    action: z.enum(OPS_ACTIONS),
-    orderId: z.uuid(),
-    workflowId: z.string(),
-    status: z.enum(ORDER_STATUSES).meta({ description: 'Order status as known after the action was delivered' }),
-    attention: z.string().optional(),
-    requestId: z.string(),
-  })
-  .meta({ id: 'OpsActionResult' });
-type OpsActionResult = z.infer<typeof OpsActionResult>;
 
 /** What each action does to the workflow; returns the status (and attention) to report. */
 type Deliver = (wf: WorkflowHandle, msg: OpsAction, updateId: string, before: OrderStatus) => Promise<{ status: OrderStatus; attention?: string }>;
 
-const ACTIONS: Record<OpsActionName, { deliver: Deliver; httpStatus: number; summary: string }> = {
+const ACTIONS: Record<OpsActionName, { deliver: Deliver }> = {
   cancel: {
-    summary: 'Cancel the order; refunds the payment if it was captured (cancelOrderUpdate, role ops)',
-    httpStatus: 202,
     deliver: async (wf, msg, updateId) => {
       const result: CancelResult = await wf.executeUpdate(cancelOrderUpdate, { args: [{ actor: msg.actor, role: 'ops', reason: msg.reason }], updateId });
       if (!result.accepted) throw conflict('order_not_cancellable', `The order cannot be cancelled in status ${result.status}.`);
@@ -70,24 +48,18 @@ const ACTIONS: Record<OpsActionName, { deliver: Deliver; httpStatus: number; sum
     },
   },
   'retry-compensation': {
-    summary: 'Retry compensations that gave up (retryCompensationSignal)',
-    httpStatus: 202,
     deliver: async (wf, msg, _updateId, before) => {
       await wf.signal(retryCompensationSignal, msg);
       return { status: before };
     },
   },
   'redrive-capture': {
-    summary: 'Re-drive a capture that gave up (redriveCaptureSignal)',
-    httpStatus: 202,
     deliver: async (wf, msg, _updateId, before) => {
       await wf.signal(redriveCaptureSignal, msg);
       return { status: before };
     },
   },
   'manual-review': {
-    summary: 'Flag the order for manual review (markManualReviewUpdate); sets NeedsAttention',
-    httpStatus: 200,
     deliver: async (wf, msg, updateId) => {
       const state: CheckoutState = await wf.executeUpdate(markManualReviewUpdate, { args: [msg], updateId });
       return { status: state.status, attention: state.attention };
@@ -110,14 +82,8 @@ function toProblem(err: unknown, orderId: string): unknown {
   return err;
 }
 
-/** Authenticates unless an upstream middleware already did (createApp may mount us behind its own auth). */
-function ensureAuthenticated(config: Pick<Config, 'auth'>): RequestHandler {
-  const auth = authenticate(createVerifier(config.auth));
-  return (req, res, next) => (res.locals.principal ? next() : auth(req, res, next));
-}
-
-export function opsRoutes(deps: OpsDeps): express.Router {
-  const router = express.Router();
+export function opsRoutes(deps: OpsDeps): RouteBindings<RouteName> {
+  const routes = new RouteBindings<RouteName>();
   const { orm, temporal, metrics } = deps;
 
   const handle = (action: OpsActionName) => async (req: Request, res: Response) => {
@@ -167,7 +133,7 @@ export function opsRoutes(deps: OpsDeps): express.Router {
       outcome = 'accepted';
       log.info({ runId: description.runId, status: done.status, attention: done.attention }, 'ops action delivered');
       const body: OpsActionResult = { action, orderId, workflowId, status: done.status, ...(done.attention ? { attention: done.attention } : {}), requestId };
-      res.status(ACTIONS[action].httpStatus).json(body);
+      res.status(OPS_ACTION_DOCS[action].httpStatus).json(body);
     } catch (err) {
       const mapped = toProblem(err, orderId);
       if (mapped instanceof AppError) outcome = mapped.code === 'workflow_closed' ? 'workflow_closed' : mapped.status === 503 ? 'unavailable' : 'rejected';
@@ -177,36 +143,6 @@ export function opsRoutes(deps: OpsDeps): express.Router {
     }
   };
 
-  for (const action of OPS_ACTIONS) {
-    router.post(`/v1/admin/orders/:id/${action}`, ensureAuthenticated(deps.config), requireRole('ops'), handle(action));
-  }
-  return router;
+  for (const action of OPS_ACTIONS) routes.on(opsActionRoute(action), ensureAuthenticated(deps.config), requireRole('ops'), handle(action));
+  return routes;
 }
-
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
-
-/** OpenAPI path items of the ops routes (zod-openapi), for the API's document. */
-export const opsOpenApiPaths: ZodOpenApiPathsObject = Object.fromEntries(
-  OPS_ACTIONS.map((action) => [
-    `/v1/admin/orders/{id}/${action}`,
-    {
-      post: {
-        tags: ['ops'],
-        operationId: `ops_${action.replace('-', '_')}`,
-        summary: ACTIONS[action].summary,
-        security: [{ bearerAuth: [] }],
-        requestParams: { path: z.object({ id: z.string().regex(UUID_PATTERN).meta({ description: 'Order id (UUID). Anything else answers 404.' }) }) },
-        requestBody: { required: true, content: { 'application/json': { schema: OpsActionBody } } },
-        responses: {
-          [ACTIONS[action].httpStatus]: { description: 'Delivered to the order workflow (visible in its history) and audited', content: { 'application/json': { schema: OpsActionResult } } },
-          400: problem('validation_failed: `reason` missing, empty or longer than 500 characters'),
-          401: problem('unauthorized'),
-          403: problem('forbidden: requires the role ops'),
-          404: problem('not_found: no such order'),
-          409: problem('workflow_closed: the checkout workflow has completed; order_not_cancellable; or the workflow rejected the action'),
-          503: problem('service_unavailable: Temporal unreachable or too slow; nothing was audited; retry with the same X-Request-Id'),
-        },
-      },
-    },
-  ]),
-);

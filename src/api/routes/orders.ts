@@ -1,16 +1,18 @@
 // /v1/orders: create (idempotent, update-with-start), read (ETag, long-poll), list, cancel,
 // timeline. Handlers parse → call → respond; Temporal work is in order-commands.ts.
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { AppError } from '../../infra/errors.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { etagOf, orderViewFor, type OrderReadModel, type OrderRecord, type OrderResource } from '../../orders/read-model.ts';
-import { isSettled } from '../../orders/status.ts';
 import { decodeCursor, encodeCursor } from '../../catalog/service.ts';
 import { hasRole, principalOf, requireRole, type Principal } from '../middleware/auth.ts';
 import { parseOr400 } from '../middleware/problem.ts';
 import type { OrderChangeHub } from '../order-changes.ts';
 import type { OrderCommands } from '../order-commands.ts';
-import { CancelBody, CreateOrderBody, EventListQuery, IDEMPOTENCY_KEY_PATTERN, OrderListQuery, PREFER_WAIT_MAX_SECONDS, UUID_PATTERN } from '../schemas.ts';
+import { CancelBody, CreateOrderBody, EventListQuery, IDEMPOTENCY_KEY_PATTERN, OrderListQuery, PREFER_WAIT_MAX_SECONDS } from '../schemas.ts';
+import { UUID_PATTERN, isSettled } from '../../contracts/index.ts';
+import { RouteBindings } from '../routing.ts';
+import type { RouteName } from './table.ts';
 
 export interface OrderRouteDeps {
   readModel: OrderReadModel;
@@ -51,8 +53,8 @@ function canSee(p: Principal, record: OrderRecord): boolean {
 /** What this caller sees of an order (and what its ETag hashes). */
 const viewOf = (p: Principal, order: OrderResource): OrderResource => orderViewFor(order, { sub: p.sub, ops: hasRole(p, 'ops') });
 
-export function orderRoutes(deps: OrderRouteDeps): Router {
-  const router = Router();
+export function orderRoutes(deps: OrderRouteDeps): RouteBindings<RouteName> {
+  const routes = new RouteBindings<RouteName>();
   const { readModel, commands, changes, metrics } = deps;
 
   async function load(req: Request, res: Response): Promise<OrderRecord> {
@@ -77,7 +79,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     res.status(status).json(order);
   };
 
-  router.post('/v1/orders', requireRole('customer'), deps.createLimiter, async (req, res) => {
+  routes.on('createOrder', requireRole('customer'), deps.createLimiter, async (req, res) => {
     const p = principalOf(res);
     const key = req.get('idempotency-key');
     if (key === undefined || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
@@ -109,7 +111,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     sendOrder(res, wait !== undefined && isSettled(record.order.status) ? 201 : 202, record);
   });
 
-  router.get('/v1/orders', async (req, res) => {
+  routes.on('listOrders', async (req, res) => {
     const p = principalOf(res);
     const q = parseOr400(OrderListQuery, req.query, 'query');
     const privileged = hasRole(p, 'ops', 'finance');
@@ -127,7 +129,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     res.json({ data: records.map((r) => viewOf(p, r.order)), nextCursor: hasMore && last ? encodeCursor([last.createdAtKey, last.order.id]) : null });
   });
 
-  router.get('/v1/orders/:id', async (req, res) => {
+  routes.on('getOrder', async (req, res) => {
     let record = await load(req, res);
     const viewer = principalOf(res);
     const etagFor = (r: OrderRecord) => etagOf(viewOf(viewer, r.order));
@@ -152,7 +154,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     sendOrder(res, 200, record);
   });
 
-  router.post('/v1/orders/:id/cancel', async (req, res) => {
+  routes.on('cancelOrder', async (req, res) => {
     const p = principalOf(res);
     const record = await load(req, res);
     const body = parseOr400(CancelBody, req.body ?? {}, 'body');
@@ -165,7 +167,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     sendOrder(res, 202, fresh);
   });
 
-  router.get('/v1/orders/:id/events', async (req, res) => {
+  routes.on('orderEvents', async (req, res) => {
     const record = await load(req, res);
     const q = parseOr400(EventListQuery, req.query, 'query');
     const afterId = q.cursor ? (decodeCursor(q.cursor, (c) => c.length === 1 && Number.isSafeInteger(c[0]) && (c[0] as number) >= 0)[0] as number) : undefined;
@@ -176,5 +178,5 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
     res.json({ data: data.map(({ id: _id, ...e }) => e), nextCursor: hasMore && last ? encodeCursor([last.id]) : null });
   });
 
-  return router;
+  return routes;
 }

@@ -1,6 +1,6 @@
 // POST /v1/webhooks/stripe. Mount BEFORE express.json(): the signature covers the raw bytes.
 // The logic lives in src/payments/webhooks.ts; this maps its outcomes to HTTP.
-import express, { type Router } from 'express';
+import express from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../infra/config.ts';
@@ -9,6 +9,8 @@ import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import { createWebhookIntake } from '../../payments/webhooks.ts';
 import { sendProblem } from '../middleware/problem.ts';
+import { RouteBindings } from '../routing.ts';
+import type { RouteName } from './table.ts';
 
 export interface WebhookRouteDeps {
   orm: MikroORM;
@@ -20,10 +22,10 @@ export interface WebhookRouteDeps {
   signalTimeoutMs?: number;
 }
 
-export function webhookRoutes(deps: WebhookRouteDeps): Router {
+export function webhookRoutes(deps: WebhookRouteDeps): RouteBindings<RouteName> {
   const intake = createWebhookIntake({ orm: deps.orm, temporal: deps.temporal, webhookSecret: deps.config.stripe.webhookSecret, logger: deps.logger, metrics: deps.metrics, signalTimeoutMs: deps.signalTimeoutMs });
-  const router = express.Router();
-  router.post('/v1/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
+  const routes = new RouteBindings<RouteName>();
+  routes.on('stripeWebhook', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const outcome = await intake.handle(raw, req.get('stripe-signature'));
     switch (outcome.kind) {
@@ -51,5 +53,5 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
         return;
     }
   });
-  return router;
+  return routes;
 }

@@ -3,7 +3,7 @@
 // gave; ops and finance see everything. Against Postgres through the read model the route uses.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { seedDemoCatalog } from '../../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../../scripts/lib/demo-catalog.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { createOrderReadModel } from '../../../src/orders/read-model.ts';
 import { flagOrder, recordOrder, transitionOrder } from '../../../src/orders/service.ts';

@@ -7,10 +7,10 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { createCheckoutStarter } from '../../../src/api/checkout-starter.ts';
 import { orderIdFor, requestFingerprint } from '../../../src/orders/ids.ts';
 import { acceptOrder } from '../../../src/orders/intake.ts';
-import { orderWorkflowId } from '../../../workflows/contracts.ts';
 import { eventually, orderBody, rowCounts, startApiFixture, type ApiFixture } from '../../helpers/api.ts';
 import { assertAllSettled, assertInvariants } from '../../helpers/invariants.ts';
 import { spawnWorker, type WorkerProcess } from '../../helpers/stack.ts';
+import { orderWorkflowId } from '../../../src/contracts/index.ts';
 
 let f: ApiFixture;
 let workers: WorkerProcess | undefined;

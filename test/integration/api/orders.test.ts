@@ -6,8 +6,8 @@ import supertest from 'supertest';
 import { createApp } from '../../../src/api/app.ts';
 import { orderIdFor } from '../../../src/orders/ids.ts';
 import { createRedis } from '../../../src/infra/redis.ts';
-import { orderWorkflowId } from '../../../workflows/contracts.ts';
 import { eventually, orderBody, startApiFixture, type ApiFixture } from '../../helpers/api.ts';
+import { orderWorkflowId } from '../../../src/contracts/index.ts';
 
 let f: ApiFixture;
 let alice: string;

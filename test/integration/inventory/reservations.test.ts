@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { seedDemoCatalog } from '../../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../../scripts/lib/demo-catalog.ts';
 import { OutOfStockError, commitReservation, releaseStock, reserveStock } from '../../../src/inventory/service.ts';
 import { resetDatabase, testOrm } from '../../helpers/db.ts';
 import { checkInvariants } from '../../helpers/invariants.ts';

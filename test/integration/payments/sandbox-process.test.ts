@@ -1,4 +1,4 @@
-// The sandbox as a process (src/sandbox/main.ts): starts from config, logs its URL, stops
+// The sandbox as a process (sandbox/main.ts): starts from config, logs its URL, stops
 // cleanly on SIGTERM, and says plainly why when it cannot start.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { TEST_DATABASE_URL } from '../../helpers/env.ts';
 
-const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../sandbox/main.ts', import.meta.url));
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, [MAIN], {

@@ -9,7 +9,7 @@ import Stripe from 'stripe';
 import { createMetrics } from '../../../src/infra/metrics.ts';
 import { PaymentProviderError } from '../../../src/payments/provider.ts';
 import { createStripeProvider, type StripePaymentProvider } from '../../../src/payments/stripe-provider.ts';
-import { startSandbox } from '../../../src/sandbox/server.ts';
+import { startSandbox } from '../../../sandbox/server.ts';
 import { TEST_DATABASE_URL } from '../../helpers/env.ts';
 import { startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from '../../helpers/sandbox.ts';
 import { definePaymentProviderContract } from './provider-contract.ts';

@@ -17,10 +17,11 @@ import { pino } from 'pino';
 import { webhookRoutes } from '../../../src/api/routes/webhooks.ts';
 import { createMetrics } from '../../../src/infra/metrics.ts';
 import { createStripeProvider } from '../../../src/payments/stripe-provider.ts';
-import type { PaymentUpdate } from '../../../workflows/contracts.ts';
 import { testOrm } from '../../helpers/db.ts';
 import { startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from '../../helpers/sandbox.ts';
 import { startLocalTemporal, testDataConverter } from '../../helpers/temporal.ts';
+import type { PaymentUpdate } from '../../../src/contracts/index.ts';
+import { routerFor } from '../../../src/api/app.ts';
 
 const TASK_QUEUE = 'payments-webhook-test';
 const SECRET = TEST_WEBHOOK_SECRET;
@@ -39,7 +40,7 @@ const errors: ErrorRequestHandler = (err, _req, res, _next) => {
 
 function appWith(temporal: Client, signalTimeoutMs?: number): express.Express {
   const a = express();
-  a.use(webhookRoutes({ orm, temporal, config: { stripe: { webhookSecret: SECRET } } as never, logger, metrics, signalTimeoutMs }));
+  a.use(routerFor(webhookRoutes({ orm, temporal, config: { stripe: { webhookSecret: SECRET } } as never, logger, metrics, signalTimeoutMs })));
   a.use(express.json());
   a.use(errors);
   return a;

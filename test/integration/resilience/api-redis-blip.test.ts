@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { seedDemoCatalog } from '../../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../../scripts/lib/demo-catalog.ts';
 import { mintToken } from '../../helpers/api.ts';
 import { resetDatabase, testOrm } from '../../helpers/db.ts';
 import { TEST_DATABASE_URL, testConfig } from '../../helpers/env.ts';

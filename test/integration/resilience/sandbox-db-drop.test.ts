@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { TEST_DATABASE_URL } from '../../helpers/env.ts';
 
-const STORE = fileURLToPath(new URL('../../../src/sandbox/store.ts', import.meta.url));
+const STORE = fileURLToPath(new URL('../../../sandbox/store.ts', import.meta.url));
 
 // Runs in a child process so that a crash is observed as a crash, not as a jest failure.
 const SCRIPT = `

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApplicationFailure } from '@temporalio/common';
-import { seedDemoCatalog } from '../../../src/catalog/demo-catalog.ts';
+import { seedDemoCatalog } from '../../../scripts/lib/demo-catalog.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { createMetrics } from '../../../src/infra/metrics.ts';
 import { createRedis, orderChannel, type Redis } from '../../../src/infra/redis.ts';

@@ -1,6 +1,6 @@
 // Signals, queries and updates of the checkout and reconciliation workflows.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelRequest, CancelResult, CheckoutState, OpsAction, PaymentUpdate, RecordedOrder } from './contracts.ts';
+import type { CancelRequest, CancelResult, CheckoutState, OpsAction, PaymentUpdate, RecordedOrder } from './checkout.ts';
 
 export const getStateQuery = defineQuery<CheckoutState>('getState');
 /** Completes once the order row exists; used by update-with-start so the API answers with the recorded order. */

@@ -1,8 +1,8 @@
 // The demo catalog loaded by `npm run seed` and by the dev stack. Idempotent: running it
 // again upserts products and leaves stock already present untouched.
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
-import { InventoryLevel, Warehouse } from '../inventory/entities.ts';
-import { Brand, Category, Product } from './entities.ts';
+import { InventoryLevel, Warehouse } from '../../src/inventory/entities.ts';
+import { Brand, Category, Product } from '../../src/catalog/entities.ts';
 
 export const DEMO_WAREHOUSES = [
   { code: 'AMS-1', name: 'Amsterdam fulfilment centre', priority: 10 },

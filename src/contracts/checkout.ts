@@ -1,19 +1,6 @@
-// The checkout domain's public contract: task queues, workflow inputs/outputs and
-// the plain data that crosses the Temporal boundary. Pure types and constants only.
-import type { FailureCode, OrderStatus, PaymentStatus } from '../src/orders/status.ts';
-
-/** One task queue per worker pool; the pool is chosen where activities are proxied. */
-export const TASK_QUEUES = {
-  checkout: 'checkout', // workflow code only
-  inventory: 'inventory', // stock reservation / commit / release
-  payments: 'payments', // provider calls, rate-limited
-  orders: 'orders', // order record / status / events / notifications
-} as const;
-export type PoolName = keyof typeof TASK_QUEUES;
-
-export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
-export const reconciliationWorkflowId = (runId: string) => `reconciliation-${runId}`;
-export const RECONCILIATION_SCHEDULE_ID = 'payments-reconciliation';
+// The checkout workflow's contract: its input and output and the plain data that crosses
+// the Temporal boundary (update and signal payloads). Pure types and constants only.
+import type { FailureCode, OrderStatus, PaymentStatus } from './status.ts';
 
 export interface Money {
   amount: number;
@@ -139,21 +126,12 @@ export interface OpsAction {
   reason: string;
 }
 
-export interface ReconciliationInput {
-  runId: string;
-  trigger: 'schedule' | 'manual';
-  /** Window overlap with the previous run, ms. */
-  lookbackMs?: number;
-  capturedPolicy?: 'refund' | 'confirm';
-  /** Cases changed more recently than this are in flight: not findings, not touched (default 2 min). */
-  graceMs?: number;
-}
+/** The checkout workflow's signature, for typed starts from the API and tests. */
+export type CheckoutWorkflow = (input: CheckoutInput) => Promise<CheckoutState>;
 
-export interface ReconciliationSummary {
-  runId: string;
-  status: 'COMPLETED' | 'FAILED';
-  checked: number;
-  matched: number;
-  findings: number;
-  needsHuman: number;
+/** `details[0]` of the non-retryable `PaymentDeclined` failure of the authorize activity. */
+export interface DeclineDetails {
+  code: string;
+  declineCode?: string;
+  paymentIntentId?: string;
 }

@@ -1,8 +1,8 @@
 // Payment sandbox process: the offline Stripe stand-in of the dev stack.
 // Point the app at it with STRIPE_API_BASE=http://SANDBOX_HOST:SANDBOX_PORT.
-import { ConfigError, loadConfig } from '../infra/config.ts';
-import { Lifecycle, fatal } from '../infra/lifecycle.ts';
-import { createLogger } from '../infra/logger.ts';
+import { ConfigError, loadConfig } from '../src/infra/config.ts';
+import { Lifecycle, fatal } from '../src/infra/lifecycle.ts';
+import { createLogger } from '../src/infra/logger.ts';
 import { startSandbox } from './server.ts';
 
 let config;

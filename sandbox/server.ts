@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import * as z from 'zod';
-import { redactUrl } from '../infra/config.ts';
+import { redactUrl } from '../src/infra/config.ts';
 import { challengeRoutes } from './challenge.ts';
 import { WebhookDelivery } from './delivery.ts';
 import { Faults, faultSchema } from './faults.ts';
