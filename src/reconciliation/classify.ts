@@ -4,6 +4,7 @@
 // how each is repaired. No I/O here, so every rule has a unit test.
 import type { ProviderEvent, ProviderPaymentIntent, ProviderRefund } from '../payments/provider.ts';
 import { canTransitionPayment, isTerminal, type OrderStatus, type PaymentStatus } from '../contracts/index.ts';
+import { paymentStatusOf, type PaymentRecord } from '../payments/service.ts';
 
 export const FINDING_KINDS = [
   'orphan_authorization',
@@ -50,14 +51,8 @@ export interface OurOrder {
   cancelRequested?: boolean;
 }
 
-export interface OurPayment {
-  orderId: string;
-  providerReference: string | null;
-  amount: number;
-  currency: string;
-  status: PaymentStatus;
-  capturedAmount: number;
-  refundedAmount: number;
+/** Our payments row as reconciliation compares it. */
+export interface OurPayment extends Omit<PaymentRecord, 'provider'> {
   updatedAt: number; // epoch ms
 }
 
@@ -118,17 +113,8 @@ export function eventTypeForStatus(status: string): string {
 /** The provider event id reconciliation uses when it applies a state the webhook never delivered. */
 export const reconciliationEventId = (paymentIntentId: string, status: string) => `reconciliation:${paymentIntentId}:${status}`;
 
-/** Our payment status for the provider's view of an intent (mirrors payments/service paymentStatusOf). */
-export function paymentStatusForIntent(i: Pick<ProviderPaymentIntent, 'status' | 'amountRefunded' | 'amountReceived'>): PaymentStatus {
-  switch (i.status) {
-    case 'requires_capture': return 'AUTHORIZED';
-    case 'succeeded': return i.amountRefunded > 0 && i.amountRefunded >= i.amountReceived ? 'REFUNDED' : 'CAPTURED';
-    case 'canceled': return 'VOIDED';
-    case 'requires_action': return 'REQUIRES_ACTION';
-    case 'requires_payment_method': return 'FAILED';
-    default: return 'PENDING';
-  }
-}
+/** Our payment status for the provider's view of an intent: the one mapping the payments code uses. */
+export const paymentStatusForIntent = paymentStatusOf;
 
 /** True when `ours` already reflects `theirs`: equal, or `theirs` lies on the path that led to `ours`. */
 export function paymentStatusCovers(ours: PaymentStatus, theirs: PaymentStatus): boolean {

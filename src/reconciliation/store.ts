@@ -5,7 +5,7 @@ import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import { PaymentEvent } from '../payments/entities.ts';
 import { ReconciliationFinding, ReconciliationRun } from './entities.ts';
 import { findingKey, type FindingDraft, type OurOrder, type OurPayment, type RepairAction } from './classify.ts';
-import type { OrderStatus, PaymentStatus } from '../contracts/index.ts';
+import { isUuid, type OrderStatus, type PaymentStatus } from '../contracts/index.ts';
 
 export interface RunWindow {
   runId: string;
@@ -84,7 +84,7 @@ export async function loadOurWindow(em: EntityManager, windowStart: Date): Promi
 /** Our records for specific orders (those named by provider intents outside our window). */
 export async function loadOrders(em: EntityManager, orderIds: string[]): Promise<OurRecord[]> {
   const out: OurRecord[] = [];
-  const ids = orderIds.filter((id) => UUID.test(id));
+  const ids = orderIds.filter(isUuid);
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     // The same hand-written read model as loadOurWindow (see there).
@@ -94,7 +94,6 @@ export async function loadOrders(em: EntityManager, orderIds: string[]): Promise
   return out;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROVIDER_IDS = /\b(?:re|evt|pi|ch)_[A-Za-z0-9]+/g;
 
 /**
@@ -110,7 +109,7 @@ export async function loadLedgerIds(em: EntityManager, orderIds: string[], refer
     if (!s) byKey.set(k, (s = new Set()));
     s.add(v);
   };
-  const ids = orderIds.filter((id) => UUID.test(id));
+  const ids = orderIds.filter(isUuid);
   const collect = async (property: 'orderId' | 'providerReference', values: string[]) => {
     for (let i = 0; i < values.length; i += 500) {
       const chunk = values.slice(i, i + 500);
