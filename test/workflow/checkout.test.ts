@@ -399,8 +399,10 @@ describe('checkout saga (time-skipping)', () => {
       await eventually(async () => (await handle.query(getStateQuery)).attention === 'capture_failed');
       expect(await db.order(orderId)).toMatchObject({ status: 'CONFIRMED', attention: 'capture_failed' });
       await handle.signal(redriveCaptureSignal, { actor: 'finance-1', reason: 'provider fixed' });
-      const captured = await eventually(async () => { const s = await handle.query(getStateQuery); return s.paymentStatus === 'CAPTURED' && s; });
-      expect(captured.attention).toBeUndefined();
+      // The state says CAPTURED one activity before the flag is cleared (flagOrder runs after
+      // the capture): wait for both, or the query can land in between.
+      const captured = await eventually(async () => { const s = await handle.query(getStateQuery); return s.paymentStatus === 'CAPTURED' && s.attention === undefined && s; });
+      expect(captured).toMatchObject({ paymentStatus: 'CAPTURED' });
       expect(await db.order(orderId)).toMatchObject({ attention: null });
       expect(await handle.result()).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
       await keepHistory('ts-capture-redriven', handle);
