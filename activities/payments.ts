@@ -6,7 +6,7 @@
 // (5xx after the outcome was checked, rate limits, timeouts) is retried by Temporal.
 import { ApplicationFailure } from '@temporalio/common';
 import { PaymentProviderError } from '../src/payments/provider.ts';
-import { PaymentDeclinedError, moneyCalls, type AuthorizePaymentInput, type AuthorizePaymentResult, type PaymentRef, type PaymentSnapshot, type RefundResult, type VoidResult } from '../src/payments/money-calls.ts';
+import { PaymentDeclinedError, moneyCalls, type AuthorizePaymentInput, type MoneyCalls, type AuthorizePaymentResult, type PaymentRef, type PaymentSnapshot, type RefundResult, type VoidResult } from '../src/payments/money-calls.ts';
 import { notifyOrderChanged } from '../src/orders/service.ts';
 import { countedCompensation, requireProvider, timed, withHeartbeat, type ActivityDeps } from './deps.ts';
 
@@ -20,7 +20,9 @@ function asFailure(err: unknown): never {
 export function createPaymentActivities(deps: ActivityDeps) {
   // The payment's status is part of the order resource: a change wakes long-polling readers.
   const notify = { logger: deps.logger, redis: deps.redis, redisConfig: deps.config?.redis };
-  const calls = () => moneyCalls({ em: () => deps.orm.em.fork(), provider: requireProvider(deps), onPaymentChanged: (orderId, status) => notifyOrderChanged(notify, orderId, `payment:${status}`) });
+  // Built on first use (a worker without a provider fails each call, not its start), then kept.
+  let built: MoneyCalls | undefined;
+  const calls = () => (built ??= moneyCalls({ em: () => deps.orm.em.fork(), provider: requireProvider(deps), onPaymentChanged: (orderId, status) => notifyOrderChanged(notify, orderId, `payment:${status}`) }));
   /** Provider calls can hang: time them and heartbeat meanwhile. */
   const run = <T>(name: string, fn: () => Promise<T>) => timed(deps, name, () => withHeartbeat(() => fn().catch(asFailure)));
   return {

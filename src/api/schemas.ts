@@ -2,8 +2,7 @@
 // the route handlers and generate the OpenAPI 3.1 document (zod-openapi `createDocument`).
 import * as z from 'zod';
 import 'zod-openapi';
-import { ORDER_STATUSES, PAYMENT_STATUSES } from '../contracts/index.ts';
-import { UUID_PATTERN } from '../contracts/index.ts';
+import { ORDER_STATUSES, PAYMENT_STATUSES, UUID_PATTERN } from '../contracts/index.ts';
 import { FINDING_KINDS } from '../reconciliation/classify.ts';
 import { ROLES } from './middleware/auth.ts';
 

@@ -53,7 +53,7 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
 
 /** The active trace id (problem responses carry it), or undefined. */
 export function activeTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
+  return traceFields().trace_id;
 }
 
 /**

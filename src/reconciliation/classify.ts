@@ -113,9 +113,6 @@ export function eventTypeForStatus(status: string): string {
 /** The provider event id reconciliation uses when it applies a state the webhook never delivered. */
 export const reconciliationEventId = (paymentIntentId: string, status: string) => `reconciliation:${paymentIntentId}:${status}`;
 
-/** Our payment status for the provider's view of an intent: the one mapping the payments code uses. */
-export const paymentStatusForIntent = paymentStatusOf;
-
 /** True when `ours` already reflects `theirs`: equal, or `theirs` lies on the path that led to `ours`. */
 export function paymentStatusCovers(ours: PaymentStatus, theirs: PaymentStatus): boolean {
   if (ours === theirs) return true;
@@ -157,7 +154,7 @@ export function missingEvents(c: ReconciliationCase): ProviderEvent[] {
     if (c.ledgerIds.has(e.id) || !EVENT_STATUS_TYPES.has(e.type)) return false;
     const status = eventIntentStatus(e);
     if (!status) return false;
-    const implied = paymentStatusForIntent({ status: status as ProviderPaymentIntent['status'], amountRefunded: 0, amountReceived: Number(e.object.amount_received ?? 0) });
+    const implied = paymentStatusOf({ status: status as ProviderPaymentIntent['status'], amountRefunded: 0, amountReceived: Number(e.object.amount_received ?? 0) });
     return !c.payment || !paymentStatusCovers(c.payment.status, implied);
   });
 }
@@ -301,7 +298,7 @@ export function classify(c: ReconciliationCase, opts: ClassifyOptions): Classifi
   const repairRecords = stateFinding && ['void', 'refund', 'capture', 'signal_workflow'].includes(stateFinding.action);
   if (!repairRecords && payment && isOrdersIntent) {
     const events = missingEvents(c);
-    const implied = paymentStatusForIntent(intent);
+    const implied = paymentStatusOf(intent);
     // A direct refund already shows up as ledger_missing_refund; don't report it twice.
     const lagging = canReach(payment.status, implied) && !((refunds.length || refundedLag(c)) && implied === 'REFUNDED');
     if (events.length || lagging) {

@@ -9,7 +9,7 @@ import { flagOrder, transitionOrder, type OrderServiceDeps } from '../orders/ser
 import { moneyCalls } from '../payments/money-calls.ts';
 import type { PaymentProvider } from '../payments/provider.ts';
 import * as payments from '../payments/service.ts';
-import { classify, paymentStatusForIntent, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from './classify.ts';
+import { classify, reconciliationEventId, type CapturedPolicy, type FindingKind, type RepairAction } from './classify.ts';
 import { loadCase } from './scan.ts';
 import * as store from './store.ts';
 import { strandedNow } from './stranded.ts';
@@ -76,7 +76,7 @@ export async function checkRepair(deps: RepairDeps, findingId: number, capturedP
     await payments.recordPaymentInteraction(em(), {
       orderId: c.orderId!, provider: provider.name, providerEventId: update.providerEventId, type: update.type, source: 'reconciliation',
       providerReference: c.intent.id, amount: c.intent.amount, currency: c.intent.currency, providerStatus: c.intent.status,
-      paymentStatus: paymentStatusForIntent(c.intent), capturedAmount: c.intent.amountReceived, refundedAmount: c.intent.amountRefunded,
+      paymentStatus: payments.paymentStatusOf(c.intent), capturedAmount: c.intent.amountReceived, refundedAmount: c.intent.amountRefunded,
       payload: { reconciliationRunId: f.runId, findingId: f.id },
     });
   }
@@ -111,7 +111,7 @@ export async function backfillLedger(deps: RepairDeps, findingId: number): Promi
   // Finally bring the payments row to the provider's state (forward only).
   const res = await payments.recordPaymentInteraction(em(), {
     ...common, providerEventId: reconciliationEventId(intent.id, `${intent.status}:${intent.amountReceived}:${intent.amountRefunded}`), type: 'payment_intent.reconciled',
-    amount: intent.amount, providerStatus: intent.status, paymentStatus: paymentStatusForIntent(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,
+    amount: intent.amount, providerStatus: intent.status, paymentStatus: payments.paymentStatusOf(intent), capturedAmount: intent.amountReceived, refundedAmount: intent.amountRefunded,
   });
   if (res.recorded) rows++;
   return { outcome: 'backfilled', rows };

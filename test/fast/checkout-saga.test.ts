@@ -7,8 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { checkout } from '../../workflows/checkout.ts';
-import { TASK_QUEUES, orderWorkflowId, type CancelRequest, type CheckoutInput, type CheckoutState, type RecordedOrder } from '../../src/contracts/index.ts';
-import { cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal } from '../../src/contracts/index.ts';
+import { TASK_QUEUES, cancelOrderUpdate, getStateQuery, markManualReviewUpdate, orderRecordedUpdate, orderWorkflowId, paymentUpdateSignal, redriveCaptureSignal, retryCompensationSignal, type CancelRequest, type CheckoutInput, type CheckoutState, type RecordedOrder } from '../../src/contracts/index.ts';
 import { eventually, gate } from '../workflow/harness.ts';
 import { happy, startMockHarness, type ActivityCall, type MockHarness } from './mock-harness.ts';
 

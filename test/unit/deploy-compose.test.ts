@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
 import { loadConfig } from '../../src/infra/config.ts';
-import { parseDuration } from '../../src/contracts/index.ts';
+import { SEARCH_ATTRIBUTE_DEFINITIONS, parseDuration } from '../../src/contracts/index.ts';
 import { TEMPORAL_DYNAMIC_CONFIG } from '../../scripts/lib/stack.ts';
 import { ROOT, read, readYaml } from '../helpers/deploy.ts';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/index.ts';
 
 type Service = Record<string, any> & { profiles?: string[]; depends_on?: Record<string, unknown> | string[] };
 const compose = readYaml<{ services: Record<string, Service> }>('docker-compose.yml');

@@ -11,9 +11,8 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { envSchema } from '../../src/infra/config.ts';
-import { parseDuration } from '../../src/contracts/index.ts';
+import { TASK_QUEUES, parseDuration, type PoolName } from '../../src/contracts/index.ts';
 import { read, readYaml, readYamlAll, run, which } from '../helpers/deploy.ts';
-import { TASK_QUEUES, type PoolName } from '../../src/contracts/index.ts';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Namespace': Namespace,
